@@ -1,0 +1,48 @@
+"""The ``lehmberg`` command line: one subcommand per module in :mod:`lehmberg.commands`.
+
+Every subcommand validates its input here, at the edge; bad input gets one line
+naming the parameter on stderr and exit status 2, never a traceback.
+"""
+
+import importlib
+import pkgutil
+import sys
+
+from . import __version__
+from .commands import _common
+
+
+def build_parser():
+    parser = _common.Parser(prog="lehmberg",
+                            description="Position-averaged Lehmberg rates of atomic clouds "
+                                        "and the entanglement they drive (rates in units of Γ).")
+    parser.add_argument("--version", action="version", version=f"lehmberg {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_common.Parser)
+    sub.required = True
+    from . import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except _common.CLIError as exc:
+        _common.fail(f"lehmberg {args.command}: error: {exc}", 2)
+    except (FileExistsError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        _common.fail(f"lehmberg {args.command}: error: {exc}", 2)
+    except KeyboardInterrupt:
+        _common.fail(f"lehmberg {args.command}: interrupted; no output file was written", 130)
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Shared pieces of the command line: the parser, validators, output helpers."""
+
+import argparse
+import json
+import math
+import sys
+
+import numpy as np
+
+
+class CLIError(Exception):
+    """Bad input found after parsing; the message names the parameter."""
+
+
+def fail(message, status=2):
+    print(message, file=sys.stderr)
+    raise SystemExit(status)
+
+
+class Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message):
+        fail(f"{self.prog}: error: {message}", 2)
+
+
+def _number(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+    return value
+
+
+def finite_float(text):
+    """argparse type: a finite float."""
+    return _number(text)
+
+
+def positive_float(text):
+    """argparse type: a finite float > 0."""
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def nonnegative_float(text):
+    """argparse type: a finite float >= 0."""
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return value
+
+
+def positive_int(text):
+    """argparse type: an integer > 0 (accepts 2e7-style notation when integral)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not math.isfinite(value) or value != int(value):
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return int(value)
+
+
+def nonnegative_int(text):
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return value
+
+
+def unit_vector(values, option):
+    """The normalised 3-vector of an ``nargs=3`` option; CLIError for zero vectors."""
+    v = np.asarray(values, dtype=float)
+    n = float(np.linalg.norm(v))
+    if n == 0.0:
+        raise CLIError(f"argument {option}: must not be the zero vector")
+    return v / n
+
+
+def add_output_options(parser, what="results"):
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object on stdout instead of a table")
+    parser.add_argument("--out", metavar="FILE.h5", help=f"write the {what} to this HDF5 file")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+
+
+def check_out(args):
+    """Refuse an existing --out before any work is done (the write itself is atomic)."""
+    from pathlib import Path
+
+    if getattr(args, "out", None):
+        p = Path(args.out)
+        if p.is_dir():
+            raise CLIError(f"argument --out: {p} is a directory")
+        if p.exists() and not args.force:
+            raise CLIError(f"argument --out: {p} exists (use --force to overwrite)")
+        if not (p.parent if str(p.parent) else Path(".")).is_dir():
+            raise CLIError(f"argument --out: directory {p.parent} does not exist")
+
+
+def print_json(obj):
+    print(json.dumps(obj, allow_nan=True))
