@@ -109,9 +109,9 @@ def _is_numeric_seq(value):
     return arr.dtype.kind in "biuf"
 
 
-def write_estimate(group, est):
-    """Write one :class:`lehmberg.average.Estimate` (or any object with ``as_dict``) to a group."""
-    d = est.as_dict()
+def write_estimate(group, est, N=None):
+    """Write one :class:`lehmberg.result.Rates` to a group: datasets with errors, attrs for the rest."""
+    d = est.as_dict(N)
     for key, value in d.items():
         if key.endswith("_err") or key in ("n_samples",):
             continue

@@ -111,3 +111,21 @@ def check_out(args):
 
 def print_json(obj):
     print(json.dumps(obj, allow_nan=True))
+
+
+def fmt_pm(value, err):
+    """``value ± err`` with the error to two significant digits and the value to match."""
+    if not (math.isfinite(err) and err > 0):
+        return f"{value:.10g} ± {err:.2g}"
+    digits = max(0, 1 - int(math.floor(math.log10(err))))
+    if abs(value) >= 1e5 or (value != 0 and abs(value) < 1e-4):
+        return f"{value:.{max(2, digits + int(math.floor(math.log10(abs(value))) if value else 0)) }e} ± {err:.2g}"
+    return f"{value:.{digits}f} ± {err:.{digits}f}"
+
+
+def progress_bar(total, desc, unit="it"):
+    """A tqdm bar on stderr that appears only when the work takes more than 2 s."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, delay=2.0, file=sys.stderr,
+                leave=False, dynamic_ncols=True)

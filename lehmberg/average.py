@@ -1,0 +1,314 @@
+"""Monte-Carlo position averages of the Lehmberg kernels (SPEC §3, §4).
+
+For atoms i in cloud a and j in cloud b, with r = r_i − r_j and k_L = ẑ (lengths
+in units of 1/k_L)::
+
+    Γ̄_ab = E[e^{ik_L·r} γ(r)],   Ḡ_ab = E[e^{ik_L·r} g(r)]
+    Γ_ij = Re⟨J_ij⟩ = Re Γ̄ − Im Ḡ,   G_ij = Im⟨J_ij⟩ = Im Γ̄ + Re Ḡ
+
+Estimator: independent pairs
+----------------------------
+Every sample draws r_i and r_j afresh.  The naive sample e^{ik_L·r} g(r) is not
+even absolutely integrable (g ~ (1−3c²)/x³ near r = 0), so each sample is
+symmetrised over the 24 orthogonal maps P of the pyritohedral group T_h (cyclic
+permutations of the axes times all sign flips), for which the average of
+(p̂·P r̂)² is 1/3 for every p̂ and the 1/x³ and 1/x² parts cancel::
+
+    F̂(r) = (1 − w(r)) F(r) + w(r) (1/24) Σ_P F(P r) ρ(P r)/ρ(r)
+
+ρ is the density of r, F(r) = e^{ik_L·r} J(r) and w a smooth radial cut-off
+(w ≡ 1 when ρ is itself T_h-symmetric, as inside one cloud, so every image has
+weight 1).  Each term is unbiased because P is orthogonal and w radial; between
+clouds the cut-off radius keeps the weights ρ(Pr)/ρ(r) below e².  The leftover
+near field is O(1/x), so F̂ has finite variance.
+
+Standard errors come from the means of independent batches.  Batch b of stream
+s is drawn from ``make_rng(seed, s, b)`` and summed in a fixed number of chunks,
+so for a given seed the numbers do not depend on the number of threads.
+"""
+
+import math
+
+import numba as nb
+import numpy as np
+
+from sampling import TwoClouds, make_rng
+
+from .kernels import kernel_vec
+from .result import Rates
+
+__all__ = ["mc_rates", "estimate_pairs", "symmetrised_samples", "STREAMS"]
+
+#: Seed-sequence stream of each pair of clouds.
+STREAMS = {"intra": 0, "inter": 1}
+
+_NCHUNKS = 64  # fixed chunking of every batch: results independent of the thread count
+_MIN_BATCHES = 32  # never judge a standard error on fewer batch means
+_SHAPE_CODE = {"gaussian": 0, "cube": 1}
+
+
+@nb.njit(cache=True, inline="always")
+def _image(rx, ry, rz, c, s):
+    """Image P r of r under element (c, s) of T_h: cyclic shift c, sign bits s."""
+    if c == 0:
+        ax, ay, az = rx, ry, rz
+    elif c == 1:
+        ax, ay, az = ry, rz, rx
+    else:
+        ax, ay, az = rz, rx, ry
+    if s & 1:
+        ax = -ax
+    if s & 2:
+        ay = -ay
+    if s & 4:
+        az = -az
+    return ax, ay, az
+
+
+@nb.njit(cache=True, inline="always")
+def _log_density(code, x, y, z, mx, my, mz, scale):
+    """log of the density of r up to a constant: Gaussian (variance scale) or triangular (half-width scale)."""
+    dx = x - mx
+    dy = y - my
+    dz = z - mz
+    if code == 0:
+        return -(dx * dx + dy * dy + dz * dz) / (2.0 * scale)
+    tx = 1.0 - abs(dx) / scale
+    ty = 1.0 - abs(dy) / scale
+    tz = 1.0 - abs(dz) / scale
+    if tx <= 0.0 or ty <= 0.0 or tz <= 0.0:
+        return -math.inf
+    return math.log(tx) + math.log(ty) + math.log(tz)
+
+
+@nb.njit(cache=True, inline="always")
+def _f(rx, ry, rz, px, py, pz):
+    """(Re, Im) of e^{i z} γ(r) and of e^{i z} g(r).
+
+    A zero dipole vector p = 0 selects the paper's kernel without the dipole
+    factor (App. B 2): γ = (3/2) sin x/x, g = −(3/2) cos x/x.
+    """
+    if px == 0.0 and py == 0.0 and pz == 0.0:
+        x = math.sqrt(rx * rx + ry * ry + rz * rz)
+        gam = 1.5 * math.sin(x) / x if x > 0.0 else 1.5
+        gg = -1.5 * math.cos(x) / x if x > 0.0 else math.nan
+    else:
+        gam, gg = kernel_vec(rx, ry, rz, px, py, pz, 1.0)
+    cz = math.cos(rz)
+    sz = math.sin(rz)
+    return cz * gam, sz * gam, cz * gg, sz * gg
+
+
+@nb.njit(cache=True, inline="always")
+def _sample(rx, ry, rz, px, py, pz, code, mx, my, mz, scale, inv_a2):
+    """The symmetrised estimator F̂(r): (Re Γ̄, Im Γ̄, Re Ḡ, Im Ḡ) of one sample."""
+    u = (rx * rx + ry * ry + rz * rz) * inv_a2
+    w = (1.0 - u) * (1.0 - u) if u < 1.0 else 0.0
+    a0 = a1 = a2 = a3 = 0.0
+    if w < 1.0:
+        f0, f1, f2, f3 = _f(rx, ry, rz, px, py, pz)
+        a0 = (1.0 - w) * f0
+        a1 = (1.0 - w) * f1
+        a2 = (1.0 - w) * f2
+        a3 = (1.0 - w) * f3
+    if w > 0.0:
+        symmetric = inv_a2 == 0.0  # the density itself is T_h-symmetric: all weights are 1
+        l0 = 0.0 if symmetric else _log_density(code, rx, ry, rz, mx, my, mz, scale)
+        s0 = s1 = s2 = s3 = 0.0
+        for c in range(3):
+            for s in range(8):
+                qx, qy, qz = _image(rx, ry, rz, c, s)
+                wt = 1.0
+                if not symmetric:
+                    wt = math.exp(_log_density(code, qx, qy, qz, mx, my, mz, scale) - l0)
+                    if wt == 0.0:
+                        continue
+                f0, f1, f2, f3 = _f(qx, qy, qz, px, py, pz)
+                s0 += wt * f0
+                s1 += wt * f1
+                s2 += wt * f2
+                s3 += wt * f3
+        k = w / 24.0
+        a0 += k * s0
+        a1 += k * s1
+        a2 += k * s2
+        a3 += k * s3
+    return a0, a1, a2, a3
+
+
+@nb.njit(parallel=True, cache=True)
+def _chunk_sums(r, px, py, pz, code, mx, my, mz, scale, inv_a2, nchunks):
+    """Sums of F̂ over ``nchunks`` fixed contiguous chunks of the rows of r: shape (nchunks, 4)."""
+    n = r.shape[0]
+    out = np.zeros((nchunks, 4))
+    for c in nb.prange(nchunks):
+        lo = c * n // nchunks
+        hi = (c + 1) * n // nchunks
+        s0 = s1 = s2 = s3 = 0.0
+        for i in range(lo, hi):
+            a0, a1, a2, a3 = _sample(r[i, 0], r[i, 1], r[i, 2], px, py, pz, code, mx, my, mz, scale,
+                                     inv_a2)
+            s0 += a0
+            s1 += a1
+            s2 += a2
+            s3 += a3
+        out[c, 0] = s0
+        out[c, 1] = s1
+        out[c, 2] = s2
+        out[c, 3] = s3
+    return out
+
+
+@nb.njit(parallel=True, cache=True)
+def _per_sample(r, px, py, pz, code, mx, my, mz, scale, inv_a2):
+    n = r.shape[0]
+    out = np.empty((n, 4))
+    for i in nb.prange(n):
+        a0, a1, a2, a3 = _sample(r[i, 0], r[i, 1], r[i, 2], px, py, pz, code, mx, my, mz, scale, inv_a2)
+        out[i, 0] = a0
+        out[i, 1] = a1
+        out[i, 2] = a2
+        out[i, 3] = a3
+    return out
+
+
+def _law_params(clouds, which):
+    """Numba arguments describing the difference law and the symmetrisation cut-off 1/a²."""
+    shape, mean, scale = clouds.difference_law(which)
+    m = float(np.linalg.norm(mean))
+    if m == 0.0:
+        inv_a2 = 0.0  # symmetric density: symmetrise everywhere with unit weights
+    elif shape == "gaussian":
+        a = scale / m  # weights exp((Pr − r)·m/scale) <= e²
+        inv_a2 = 1.0 / (a * a)
+    else:
+        gap = scale - float(np.max(np.abs(mean)))
+        # within |r| < a every point is >= gap/2 inside the support: weights <= 27
+        a = 0.5 * gap if gap > 0 else 1e-300
+        inv_a2 = 1.0 / (a * a)
+    return _SHAPE_CODE[shape], float(mean[0]), float(mean[1]), float(mean[2]), float(scale), inv_a2
+
+
+def symmetrised_samples(r, clouds, which="intra", p_hat=(1.0, 0.0, 0.0)):
+    """F̂ of each separation in ``r`` (shape (n, 3)): array (n, 4) of Re Γ̄, Im Γ̄, Re Ḡ, Im Ḡ.
+
+    Mainly for tests and for looking at the distribution of single samples.
+    """
+    p = _unit(p_hat)
+    r = np.ascontiguousarray(r, dtype=np.float64)
+    return _per_sample(r, p[0], p[1], p[2], *_law_params(clouds, which))
+
+
+def _unit(p_hat):
+    if p_hat is None:  # no dipole factor
+        return np.zeros(3)
+    p = np.asarray(p_hat, dtype=np.float64)
+    if p.shape != (3,) or not np.all(np.isfinite(p)):
+        raise ValueError(f"p_hat must be a finite 3-vector, got {p_hat!r}")
+    n = np.linalg.norm(p)
+    if n == 0:
+        raise ValueError("p_hat must not be the zero vector")
+    return p / n
+
+
+def default_batch_size(samples):
+    """Batch size for a budget of ``samples``: at least 64 batches, at most 2**16 samples each."""
+    return int(min(2**16, max(16, math.ceil(samples / 64))))
+
+
+def estimate_pairs(clouds, which="intra", p_hat=(1.0, 0.0, 0.0), samples=10**6, rel_err=None,
+                   seed=0, batch_size=None, progress=None):
+    """Monte-Carlo Γ̄, Ḡ, Γ_ij, G_ij of one pair of clouds from independent pairs.
+
+    Parameters
+    ----------
+    clouds : sampling.TwoClouds
+        Geometry in units of 1/k_L (k_L = ẑ).
+    which : {"intra", "inter"}
+        Atom i in cloud I and j in I (``"intra"``) or in II (``"inter"``).
+    p_hat : 3-vector or None
+        Dipole direction; ``None`` drops the dipole factor as the paper does
+        for the inter-cloud rate (kernel (3/2) sin x/x and −(3/2) cos x/x).
+    samples : int
+        Number of pair samples; with ``rel_err`` the cap on it.
+    rel_err : float, optional
+        Stop as soon as the relative standard error of Γ_ij is below this
+        (judged after at least 32 batches); ``Rates.target_met`` says whether it was.
+    seed : int
+        Master seed; batch b uses ``make_rng(seed, STREAMS[which], b)``.
+    batch_size : int, optional
+        Samples per batch (default :func:`default_batch_size`).
+    progress : callable, optional
+        Called as ``progress(samples_done, samples_cap)`` after every batch.
+
+    Returns
+    -------
+    Rates
+        Estimates in units of Γ with standard errors from the batch means.
+    """
+    samples = int(samples)
+    if samples < 1024:
+        raise ValueError(f"samples must be >= 1024 for an honest standard error, got {samples}")
+    if rel_err is not None and not (math.isfinite(rel_err) and rel_err > 0):
+        raise ValueError(f"rel_err must be finite and > 0, got {rel_err!r}")
+    p = _unit(p_hat)
+    batch = int(batch_size or default_batch_size(samples))
+    nbatches = math.ceil(samples / batch)
+    params = _law_params(clouds, which)
+    stream = STREAMS[which]
+    means = []
+    target_met = None
+    for b in range(nbatches):
+        rng = make_rng(seed, stream, b)
+        r = clouds.sample_pairs(batch, rng, which)
+        sums = _chunk_sums(r, p[0], p[1], p[2], *params, _NCHUNKS)
+        means.append(sums.sum(axis=0) / batch)
+        if progress is not None:
+            progress((b + 1) * batch, nbatches * batch)
+        if rel_err is not None and len(means) >= _MIN_BATCHES:
+            est = _rates_from_batches(np.array(means), batch)
+            if est.rel_err() <= rel_err:
+                target_met = True
+                break
+    est = _rates_from_batches(np.array(means), batch)
+    if rel_err is not None:
+        est.target_met = bool(target_met)
+    return est
+
+
+def _rates_from_batches(means, batch):
+    """Rates from batch means of shape (B, 4); errors are standard errors of the mean of the B means."""
+    nb_ = means.shape[0]
+    # columns: Re Γ̄, Im Γ̄, Re Ḡ, Im Ḡ, Γ_ij = Re Γ̄ − Im Ḡ, G_ij = Im Γ̄ + Re Ḡ
+    cols = np.column_stack([means, means[:, 0] - means[:, 3], means[:, 1] + means[:, 2]])
+    mean = cols.mean(axis=0)
+    if nb_ > 1:
+        err = cols.std(axis=0, ddof=1) / math.sqrt(nb_)
+    else:
+        err = np.full(6, math.inf)
+    return Rates(
+        gamma_bar=complex(mean[0], mean[1]), gamma_bar_err=complex(err[0], err[1]),
+        g_bar=complex(mean[2], mean[3]), g_bar_err=complex(err[2], err[3]),
+        Gamma_ij=float(mean[4]), Gamma_ij_err=float(err[4]),
+        G_ij=float(mean[5]), G_ij_err=float(err[5]),
+        n_samples=int(nb_ * batch), method="pairs", error_kind="standard error",
+    )
+
+
+def mc_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), shape="gaussian",
+             samples=10**6, rel_err=None, seed=0, progress=None, batch_size=None):
+    """Monte-Carlo rates of the paper's geometry in units of Γ.
+
+    ``kR=None`` gives the rates inside cloud I; otherwise those between cloud I
+    and cloud II at distance k_L R along ``R_dir``.
+
+    Examples
+    --------
+    >>> from lehmberg.average import mc_rates
+    >>> est = mc_rates(kL=3.0, samples=200_000, seed=1)
+    >>> abs(est.Gamma_ij - 0.0833) < 5 * est.Gamma_ij_err + 0.01
+    True
+    """
+    clouds = TwoClouds(shape, kL, 0.0 if kR is None else kR, R_dir)
+    which = "intra" if kR is None else "inter"
+    return estimate_pairs(clouds, which, p_hat, samples, rel_err, seed, batch_size, progress)

@@ -1,0 +1,123 @@
+"""``lehmberg rates``: Monte-Carlo position-averaged Lehmberg rates of one or two clouds."""
+
+import math
+import sys
+
+from . import _common as c
+
+
+def register(subparsers):
+    p = subparsers.add_parser(
+        "rates", help="Monte-Carlo averaged rates Γ_ij, G_ij, Γ̄, Ḡ inside a cloud and between two",
+        description="Position-averaged Lehmberg rates in units of Γ (SPEC §3), by Monte Carlo over "
+                    "independent pairs, each with its standard error from independent batches.")
+    add_geometry_options(p)
+    p.add_argument("--samples", type=c.positive_int, default=10**6,
+                   help="pair samples per pair of clouds (with --rel-err: the cap; default 1e6)")
+    p.add_argument("--rel-err", type=c.positive_float, default=None,
+                   help="stop when the relative standard error of Gamma_ij is below this")
+    p.add_argument("--seed", type=c.nonnegative_int, default=0, help="master seed (default 0)")
+    c.add_output_options(p, "estimates")
+    p.set_defaults(func=run)
+    return p
+
+
+def add_geometry_options(p):
+    """Options shared by every command that describes the two-cloud geometry."""
+    p.add_argument("--shape", choices=["gaussian", "cube"], default="gaussian",
+                   help="cloud shape (default gaussian: per-axis std L/√2)")
+    p.add_argument("--kL", type=c.positive_float, required=True, help="k_L L, the cloud size")
+    p.add_argument("--kR", type=c.nonnegative_float, default=None,
+                   help="k_L R, distance of cloud II (absent: one cloud only)")
+    p.add_argument("--R-dir", nargs=3, type=c.finite_float, default=[0.0, 0.0, 1.0],
+                   metavar=("X", "Y", "Z"), help="direction of R (default 0 0 1, along the probe)")
+    p.add_argument("--p-hat", nargs=3, type=c.finite_float, default=[1.0, 0.0, 0.0],
+                   metavar=("X", "Y", "Z"), help="dipole direction (default 1 0 0)")
+    p.add_argument("--N", type=c.positive_float, default=None,
+                   help="atoms per cloud: adds the optical depth d = N Gamma_ij")
+
+
+def geometry(args):
+    """Validated geometry: (R_dir, p_hat) unit vectors."""
+    return c.unit_vector(args.R_dir, "--R-dir"), c.unit_vector(args.p_hat, "--p-hat")
+
+
+def inputs(args, R_dir, p_hat, extra=()):
+    """The inputs recorded with every result."""
+    out = {"shape": args.shape, "kL": args.kL, "kR": args.kR, "R_dir": list(map(float, R_dir)),
+           "p_hat": list(map(float, p_hat)), "N": args.N}
+    for name in extra:
+        out[name] = getattr(args, name)
+    return out
+
+
+def run(args):
+    from ..average import mc_rates
+
+    R_dir, p_hat = geometry(args)
+    if args.samples < 1024:
+        raise c.CLIError(f"argument --samples: must be >= 1024 for an honest standard error, "
+                         f"got {args.samples}")
+    c.check_out(args)
+    pairs = ["intra"] + (["inter"] if args.kR is not None else [])
+    results = {}
+    for which in pairs:
+        with c.progress_bar(args.samples, f"{which} pairs", "pair") as bar:
+            def progress(done, total, bar=bar):
+                bar.update(done - bar.n)
+
+            results[which] = mc_rates(args.kL, args.kR if which == "inter" else None, R_dir, p_hat,
+                                      args.shape, args.samples, args.rel_err, args.seed, progress)
+    report(args, results, inputs(args, R_dir, p_hat, ("samples", "rel_err", "seed")))
+    return 0
+
+
+def report(args, results, recorded):
+    """Print (JSON or table) and write --out; shared with ``lehmberg reference``."""
+    if args.out:
+        write(args.out, args.force, results, recorded, args.N)
+    if args.json:
+        c.print_json({k: v.as_dict(args.N) for k, v in results.items()})
+        return
+    print(table(args, results))
+    if args.out:
+        print(f"wrote {args.out}")
+
+
+def table(args, results):
+    from ..result import asymptote
+
+    kind = next(iter(results.values())).error_kind
+    lines = [f"k_L L = {args.kL:g}" + (f", k_L R = {args.kR:g}" if args.kR is not None else "")
+             + f", {args.shape} clouds; rates in units of Γ, ± {kind}"]
+    for which, est in results.items():
+        label = {"intra": "inside cloud I (I,I)", "inter": "between clouds (I,II)"}[which]
+        lines.append(f"  {label}  [{est.method}, {est.n_samples:,} samples]")
+        a = asymptote(args.kL)
+        lines.append(f"    Gamma_ij = {c.fmt_pm(est.Gamma_ij, est.Gamma_ij_err):<28}"
+                     f" paper 3/(4(k_L L)^2) = {a:.6g}  (ratio {est.Gamma_ij / a:.4g})")
+        lines.append(f"    G_ij     = {c.fmt_pm(est.G_ij, est.G_ij_err)}")
+        lines.append(f"    gamma_bar = {c.fmt_pm(est.gamma_bar.real, est.gamma_bar_err.real)}"
+                     f"  + i ({c.fmt_pm(est.gamma_bar.imag, est.gamma_bar_err.imag)})")
+        lines.append(f"    g_bar     = {c.fmt_pm(est.g_bar.real, est.g_bar_err.real)}"
+                     f"  + i ({c.fmt_pm(est.g_bar.imag, est.g_bar_err.imag)})")
+        if args.N is not None:
+            d, derr = est.d(args.N)
+            lines.append(f"    d = N Gamma_ij = {c.fmt_pm(d, derr)}   (paper: {args.N * a:.6g})")
+        if est.target_met is False:
+            lines.append(f"    relative error target not met: {est.rel_err():.2g} after the sample cap")
+        elif est.target_met:
+            lines.append(f"    relative error target met: {est.rel_err():.2g}")
+    return "\n".join(lines)
+
+
+def write(path, force, results, recorded, N):
+    from ..io import atomic_h5, write_estimate
+
+    with atomic_h5(path, force) as f:
+        for key, value in recorded.items():
+            f.attrs[key] = "none" if value is None else value
+        f.attrs["units"] = "rates in units of Gamma; lengths in units of 1/k_L"
+        f.attrs["command"] = " ".join(["lehmberg"] + sys.argv[1:]) if sys.argv else "lehmberg"
+        for which, est in results.items():
+            write_estimate(f.create_group(which), est, N)
