@@ -54,18 +54,30 @@ def _radial_gamma(x):
 
 
 @nb.njit(cache=True, inline="always")
+def _one_minus_3s(s):
+    """1 − 3s without the rounding of 3s: 3s = 2s + s is split exactly (TwoSum), so
+    near the magic angle s ≈ 1/3 the result keeps its digits."""
+    t = 2.0 * s
+    hi = t + s
+    bb = hi - t
+    lo = (t - (hi - bb)) + (s - bb)
+    return (1.0 - hi) - lo
+
+
+@nb.njit(cache=True, inline="always")
 def kernel_xs(x, s):
     """(γ, g) in units of Γ for x = k r and s = (p̂·r̂)².
 
     γ uses the series branch below ``SERIES_X``; g is NaN at x = 0.
     """
     a, b = _radial_gamma(x)
-    gam = 1.5 * ((1.0 - s) * a + (1.0 - 3.0 * s) * b)
+    q = _one_minus_3s(s)
+    gam = 1.5 * ((1.0 - s) * a + q * b)
     if x == 0.0:
         return 1.0, math.nan
     cx = math.cos(x)
     sx = math.sin(x)
-    gg = 1.5 * (-(1.0 - s) * cx / x + (1.0 - 3.0 * s) * (sx / (x * x) + cx / (x * x * x)))
+    gg = 1.5 * (-(1.0 - s) * cx / x + q * (sx / (x * x) + cx / (x * x * x)))
     return gam, gg
 
 

@@ -1,0 +1,119 @@
+"""``lehmberg rates``: JSON keys, HDF5 round trip, atomic writes, one-line errors for bad input."""
+
+import json
+import os
+import subprocess
+import sys
+
+import h5py
+import pytest
+
+from lehmberg.cli import main
+from lehmberg.io import read_rates
+
+KEYS = {"Gamma_ij", "Gamma_ij_err", "G_ij", "G_ij_err", "gamma_bar", "gamma_bar_err", "g_bar",
+        "g_bar_err", "n_samples"}
+
+
+def run(capsys, *argv):
+    try:
+        status = main(list(argv))
+    except SystemExit as exc:
+        status = exc.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_json_has_the_documented_keys(capsys):
+    status, out, err = run(capsys, "rates", "--kL", "2", "--kR", "4", "--samples", "20000",
+                           "--seed", "1", "--N", "1000", "--json")
+    assert status == 0
+    obj = json.loads(out)  # exactly one JSON object
+    assert set(obj) == {"intra", "inter"}
+    for part in obj.values():
+        assert KEYS <= set(part)
+        assert part["d"] == pytest.approx(1000 * part["Gamma_ij"])
+        assert len(part["gamma_bar"]) == 2 and len(part["g_bar_err"]) == 2
+    status, out, _ = run(capsys, "rates", "--kL", "2", "--samples", "20000", "--json")
+    assert set(json.loads(out)) == {"intra"}
+
+
+def test_table_shows_asymptote(capsys):
+    status, out, _ = run(capsys, "rates", "--kL", "3", "--samples", "20000")
+    assert status == 0
+    assert "3/(4(k_L L)^2) = 0.0833333" in out and "Gamma_ij" in out and "±" in out
+
+
+def test_hdf5_round_trip_and_provenance(tmp_path, capsys):
+    path = tmp_path / "r.h5"
+    status, out, _ = run(capsys, "rates", "--kL", "1.5", "--kR", "3", "--samples", "20000",
+                         "--seed", "7", "--json", "--out", str(path))
+    assert status == 0
+    printed = json.loads(out)
+    back = read_rates(path)
+    for which in ("intra", "inter"):
+        for key in KEYS:
+            assert back[which][key] == printed[which][key]
+    inputs = back["inputs"]
+    assert inputs["kL"] == 1.5 and inputs["kR"] == 3.0 and inputs["seed"] == 7
+    for key in ("lehmberg_version", "numba_version", "numpy_version", "created_utc", "git_commit"):
+        assert key in inputs
+    with h5py.File(path) as f:
+        assert f["intra/Gamma_ij"].attrs["units"] == "Gamma"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.h5"]  # no temporary left behind
+
+
+def test_existing_file_is_not_overwritten_without_force(tmp_path, capsys):
+    path = tmp_path / "r.h5"
+    path.write_bytes(b"precious")
+    status, _, err = run(capsys, "rates", "--kL", "1", "--samples", "2000", "--out", str(path))
+    assert status == 2 and "--force" in err and len(err.strip().splitlines()) == 1
+    assert path.read_bytes() == b"precious"
+    status, _, _ = run(capsys, "rates", "--kL", "1", "--samples", "2000", "--out", str(path), "--force")
+    assert status == 0 and h5py.is_hdf5(path)
+
+
+def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch, capsys):
+    import lehmberg.io
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lehmberg.io, "write_estimate", boom)
+    path = tmp_path / "r.h5"
+    status, _, err = run(capsys, "rates", "--kL", "1", "--samples", "2000", "--out", str(path))
+    assert status == 130 and "interrupted" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+BAD = [
+    (["--kL", "0"], "--kL"), (["--kL", "-3"], "--kL"), (["--kL", "nan"], "--kL"),
+    (["--kL", "inf"], "--kL"), (["--kL", "abc"], "--kL"), ([], "--kL"),
+    (["--kL", "1", "--kR", "-1"], "--kR"), (["--kL", "1", "--samples", "-5"], "--samples"),
+    (["--kL", "1", "--samples", "100"], "--samples"), (["--kL", "1", "--samples", "1.5"], "--samples"),
+    (["--kL", "1", "--R-dir", "0", "0", "0"], "--R-dir"), (["--kL", "1", "--p-hat", "nan", "0", "1"], "--p-hat"),
+    (["--kL", "1", "--p-hat", "0", "0", "0"], "--p-hat"), (["--kL", "1", "--rel-err", "0"], "--rel-err"),
+    (["--kL", "1", "--seed", "-1"], "--seed"), (["--kL", "1", "--shape", "sphere"], "--shape"),
+    (["--kL", "1", "--bogus"], "--bogus"), (["--kL", "1", "--N", "-10"], "--N"),
+]
+
+
+@pytest.mark.parametrize("argv, name", BAD)
+def test_bad_input_one_line_exit_2_no_file(argv, name, tmp_path, capsys):
+    path = tmp_path / "out.h5"
+    status, out, err = run(capsys, "rates", *argv, "--out", str(path))
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0] and "Traceback" not in err
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_console_script_end_to_end(tmp_path):
+    """The installed ``lehmberg`` entry point, as a user runs it."""
+    exe = os.path.join(os.path.dirname(sys.executable), "lehmberg")
+    proc = subprocess.run([exe, "rates", "--kL", "1", "--samples", "4096", "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["intra"]["n_samples"] >= 4096
+    proc = subprocess.run([exe, "rates", "--kL", "-1"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
