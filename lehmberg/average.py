@@ -34,7 +34,7 @@ import numpy as np
 
 from sampling import TwoClouds, make_rng
 
-from .kernels import kernel_vec
+from .kernels import combine, radial
 from .result import Rates
 
 __all__ = ["mc_rates", "estimate_pairs", "symmetrised_samples", "STREAMS"]
@@ -82,52 +82,60 @@ def _log_density(code, x, y, z, mx, my, mz, scale):
 
 
 @nb.njit(cache=True, inline="always")
-def _f(rx, ry, rz, px, py, pz):
-    """(Re, Im) of e^{i z} γ(r) and of e^{i z} g(r).
+def _kernel(a, b, c, d, x, y, z, r2, px, py, pz, nodipole):
+    """(γ, g) of the separation (x, y, z) with |r|² = r2, from its radial functions.
 
-    A zero dipole vector p = 0 selects the paper's kernel without the dipole
-    factor (App. B 2): γ = (3/2) sin x/x, g = −(3/2) cos x/x.
+    ``nodipole`` selects the paper's kernel without the dipole factor (App. B 2):
+    γ = (3/2) sin x/x, g = −(3/2) cos x/x.
     """
-    if px == 0.0 and py == 0.0 and pz == 0.0:
-        x = math.sqrt(rx * rx + ry * ry + rz * rz)
-        gam = 1.5 * math.sin(x) / x if x > 0.0 else 1.5
-        gg = -1.5 * math.cos(x) / x if x > 0.0 else math.nan
-    else:
-        gam, gg = kernel_vec(rx, ry, rz, px, py, pz, 1.0)
-    cz = math.cos(rz)
-    sz = math.sin(rz)
-    return cz * gam, sz * gam, cz * gg, sz * gg
+    if nodipole:
+        return 1.5 * a, -1.5 * c
+    pr = px * x + py * y + pz * z
+    return combine(a, b, c, d, pr * pr / r2)
 
 
 @nb.njit(cache=True, inline="always")
 def _sample(rx, ry, rz, px, py, pz, code, mx, my, mz, scale, inv_a2):
-    """The symmetrised estimator F̂(r): (Re Γ̄, Im Γ̄, Re Ḡ, Im Ḡ) of one sample."""
-    u = (rx * rx + ry * ry + rz * rz) * inv_a2
+    """The symmetrised estimator F̂(r): (Re Γ̄, Im Γ̄, Re Ḡ, Im Ḡ) of one sample.
+
+    All 24 images share |r|, so the radial functions are computed once.
+    """
+    nodipole = px == 0.0 and py == 0.0 and pz == 0.0
+    r2 = rx * rx + ry * ry + rz * rz
+    ra, rb, rc, rd = radial(math.sqrt(r2))
+    u = r2 * inv_a2
     w = (1.0 - u) * (1.0 - u) if u < 1.0 else 0.0
     a0 = a1 = a2 = a3 = 0.0
     if w < 1.0:
-        f0, f1, f2, f3 = _f(rx, ry, rz, px, py, pz)
-        a0 = (1.0 - w) * f0
-        a1 = (1.0 - w) * f1
-        a2 = (1.0 - w) * f2
-        a3 = (1.0 - w) * f3
+        gam, gg = _kernel(ra, rb, rc, rd, rx, ry, rz, r2, px, py, pz, nodipole)
+        cz = math.cos(rz)
+        sz = math.sin(rz)
+        a0 = (1.0 - w) * cz * gam
+        a1 = (1.0 - w) * sz * gam
+        a2 = (1.0 - w) * cz * gg
+        a3 = (1.0 - w) * sz * gg
     if w > 0.0:
         symmetric = inv_a2 == 0.0  # the density itself is T_h-symmetric: all weights are 1
         l0 = 0.0 if symmetric else _log_density(code, rx, ry, rz, mx, my, mz, scale)
         s0 = s1 = s2 = s3 = 0.0
-        for c in range(3):
-            for s in range(8):
-                qx, qy, qz = _image(rx, ry, rz, c, s)
+        for cyc in range(3):
+            # the z component of the image is rz, rx or ry (up to sign): one sincos per shift
+            zc = rz if cyc == 0 else (rx if cyc == 1 else ry)
+            cz = math.cos(zc)
+            sz = math.sin(zc)
+            for sg in range(8):
+                qx, qy, qz = _image(rx, ry, rz, cyc, sg)
                 wt = 1.0
                 if not symmetric:
                     wt = math.exp(_log_density(code, qx, qy, qz, mx, my, mz, scale) - l0)
                     if wt == 0.0:
                         continue
-                f0, f1, f2, f3 = _f(qx, qy, qz, px, py, pz)
-                s0 += wt * f0
-                s1 += wt * f1
-                s2 += wt * f2
-                s3 += wt * f3
+                gam, gg = _kernel(ra, rb, rc, rd, qx, qy, qz, r2, px, py, pz, nodipole)
+                sin_q = sz if qz == zc else -sz  # sin is odd, cos even
+                s0 += wt * cz * gam
+                s1 += wt * sin_q * gam
+                s2 += wt * cz * gg
+                s3 += wt * sin_q * gg
         k = w / 24.0
         a0 += k * s0
         a1 += k * s1

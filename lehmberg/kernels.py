@@ -25,7 +25,7 @@ import math
 import numba as nb
 import numpy as np
 
-__all__ = ["SERIES_X", "kernel_xs", "kernel_vec", "gamma", "g", "J"]
+__all__ = ["SERIES_X", "radial", "combine", "kernel_xs", "kernel_vec", "gamma", "g", "J"]
 
 #: Below this x = k r the radial functions of γ come from their series.
 SERIES_X = 0.5
@@ -65,20 +65,32 @@ def _one_minus_3s(s):
 
 
 @nb.njit(cache=True, inline="always")
+def radial(x):
+    """The four radial functions of γ and g at x = k r > 0:
+    (sin x/x, cos x/x² − sin x/x³, cos x/x, sin x/x² + cos x/x³)."""
+    a, b = _radial_gamma(x)
+    cx = math.cos(x)
+    sx = math.sin(x)
+    return a, b, cx / x, sx / (x * x) + cx / (x * x * x)
+
+
+@nb.njit(cache=True, inline="always")
+def combine(a, b, c, d, s):
+    """(γ, g) in units of Γ from the radial functions of :func:`radial` and s = (p̂·r̂)²."""
+    q = _one_minus_3s(s)
+    return 1.5 * ((1.0 - s) * a + q * b), 1.5 * (-(1.0 - s) * c + q * d)
+
+
+@nb.njit(cache=True, inline="always")
 def kernel_xs(x, s):
     """(γ, g) in units of Γ for x = k r and s = (p̂·r̂)².
 
-    γ uses the series branch below ``SERIES_X``; g is NaN at x = 0.
+    γ uses the series branch below ``SERIES_X``; γ(0) = 1 and g(0) is NaN.
     """
-    a, b = _radial_gamma(x)
-    q = _one_minus_3s(s)
-    gam = 1.5 * ((1.0 - s) * a + q * b)
     if x == 0.0:
         return 1.0, math.nan
-    cx = math.cos(x)
-    sx = math.sin(x)
-    gg = 1.5 * (-(1.0 - s) * cx / x + q * (sx / (x * x) + cx / (x * x * x)))
-    return gam, gg
+    a, b, c, d = radial(x)
+    return combine(a, b, c, d, s)
 
 
 @nb.njit(cache=True, inline="always")

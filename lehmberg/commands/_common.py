@@ -124,8 +124,8 @@ def fmt_pm(value, err):
 
 
 def progress_bar(total, desc, unit="it"):
-    """A tqdm bar on stderr that appears only when the work takes more than 2 s."""
+    """A tqdm bar on stderr, shown only on a terminal and when the work takes more than 2 s."""
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, delay=2.0, file=sys.stderr,
-                leave=False, dynamic_ncols=True)
+                leave=False, dynamic_ncols=True, disable=None)
