@@ -117,3 +117,18 @@ def test_console_script_end_to_end(tmp_path):
     assert json.loads(proc.stdout)["intra"]["n_samples"] >= 4096
     proc = subprocess.run([exe, "rates", "--kL", "-1"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_physical_lengths_are_converted_once(tmp_path, capsys):
+    import math
+
+    path = tmp_path / "p.h5"
+    status, out, _ = run(capsys, "rates", "--L", "2e-6", "--R", "1e-5", "--wavelength", "800e-9",
+                         "--samples", "4096", "--json", "--out", str(path))
+    assert status == 0
+    inputs = read_rates(path)["inputs"]
+    assert inputs["kL"] == pytest.approx(2 * math.pi * 2e-6 / 800e-9, rel=1e-15)
+    assert inputs["kR"] == pytest.approx(2 * math.pi * 1e-5 / 800e-9, rel=1e-15)
+    assert inputs["L_metres"] == 2e-6
+    status, _, err = run(capsys, "rates", "--L", "1e-5", "--kL", "3")
+    assert status == 2 and "--L" in err

@@ -26,9 +26,17 @@ def add_geometry_options(p):
     """Options shared by every command that describes the two-cloud geometry."""
     p.add_argument("--shape", choices=["gaussian", "cube"], default="gaussian",
                    help="cloud shape (default gaussian: per-axis std L/√2)")
-    p.add_argument("--kL", type=c.positive_float, required=True, help="k_L L, the cloud size")
-    p.add_argument("--kR", type=c.nonnegative_float, default=None,
-                   help="k_L R, distance of cloud II (absent: one cloud only)")
+    size = p.add_mutually_exclusive_group(required=True)
+    size.add_argument("--kL", type=c.positive_float, help="k_L L, the cloud size")
+    size.add_argument("--L", type=c.positive_float, metavar="METRES",
+                      help="cloud size L in metres (with --wavelength; instead of --kL)")
+    dist = p.add_mutually_exclusive_group()
+    dist.add_argument("--kR", type=c.nonnegative_float, default=None,
+                      help="k_L R, distance of cloud II (absent: one cloud only)")
+    dist.add_argument("--R", type=c.nonnegative_float, default=None, metavar="METRES",
+                      help="distance of cloud II in metres (instead of --kR)")
+    p.add_argument("--wavelength", type=c.positive_float, default=852.347e-9, metavar="METRES",
+                   help="probe wavelength for --L and --R (default 852.347e-9, the Cs D2 line)")
     p.add_argument("--R-dir", nargs=3, type=c.finite_float, default=[0.0, 0.0, 1.0],
                    metavar=("X", "Y", "Z"), help="direction of R (default 0 0 1, along the probe)")
     p.add_argument("--p-hat", nargs=3, type=c.finite_float, default=[1.0, 0.0, 0.0],
@@ -38,7 +46,17 @@ def add_geometry_options(p):
 
 
 def geometry(args):
-    """Validated geometry: (R_dir, p_hat) unit vectors."""
+    """Validated geometry: (R_dir, p_hat) unit vectors.
+
+    Physical lengths (--L, --R in metres) are converted here, once, to
+    k_L L = 2πL/λ and k_L R = 2πR/λ, which everything downstream uses.
+    """
+    import math
+
+    if getattr(args, "L", None) is not None:
+        args.kL = 2.0 * math.pi * args.L / args.wavelength
+    if getattr(args, "R", None) is not None:
+        args.kR = 2.0 * math.pi * args.R / args.wavelength
     return c.unit_vector(args.R_dir, "--R-dir"), c.unit_vector(args.p_hat, "--p-hat")
 
 
@@ -46,6 +64,8 @@ def inputs(args, R_dir, p_hat, extra=()):
     """The inputs recorded with every result."""
     out = {"shape": args.shape, "kL": args.kL, "kR": args.kR, "R_dir": list(map(float, R_dir)),
            "p_hat": list(map(float, p_hat)), "N": args.N}
+    if getattr(args, "L", None) is not None or getattr(args, "R", None) is not None:
+        out.update(L_metres=args.L, R_metres=args.R, wavelength_metres=args.wavelength)
     for name in extra:
         out[name] = getattr(args, name)
     return out
