@@ -109,8 +109,21 @@ def check_out(args):
             raise CLIError(f"argument --out: directory {p.parent} does not exist")
 
 
+def _finite_or_none(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_none(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return _finite_or_none(obj.item())
+    return obj
+
+
 def print_json(obj):
-    print(json.dumps(obj, allow_nan=True))
+    """One strict JSON object on stdout; NaN and infinities become null."""
+    print(json.dumps(_finite_or_none(obj), allow_nan=False))
 
 
 def fmt_pm(value, err):
