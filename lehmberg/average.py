@@ -192,8 +192,8 @@ def _law_params(clouds, which):
     else:
         gap = scale - float(np.max(np.abs(mean)))
         # within |r| < a every point is >= gap/2 inside the support: weights <= 27
-        a = 0.5 * gap if gap > 0 else 1e-300
-        inv_a2 = 1.0 / (a * a)
+        # (no overlap of the supports near r = 0: no near field to cancel, no symmetrisation)
+        inv_a2 = 4.0 / (gap * gap) if gap > 0 else math.inf
     return _SHAPE_CODE[shape], float(mean[0]), float(mean[1]), float(mean[2]), float(scale), inv_a2
 
 
