@@ -82,6 +82,9 @@ def atomic_h5(path, force=False):
         raise FileNotFoundError(f"directory {directory} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make shared datasets unreadable
     try:
         with h5py.File(tmp, "w") as f:
             write_provenance(f)

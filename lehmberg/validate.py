@@ -1,0 +1,303 @@
+"""Appendix B checked numerically: scans with the quadrature reference and Monte Carlo, and the figure.
+
+Pure functions: arrays and dicts in, arrays, dicts and a matplotlib Figure out.
+Nothing here prints or writes files (``lehmberg validate`` does that).  Lengths
+in units of 1/k_L, rates in units of Γ; probe along ẑ, dipole p̂ = x̂, R ∥ ẑ
+(the paper's geometry) unless stated.
+
+What is computed
+----------------
+- inside one cloud, over k_L L: Γ_ij, G_ij (reference), the scaled correction
+  (Γ_ij − 3/(4(k_L L)²))(k_L L)⁴ and G_ij (k_L L)³ (SPEC §3, after Eq. B7);
+- between clouds, over k_L R at fixed k_L L with k_L R/(k_L L)² from 1e-3 to 10:
+  Γ̄_I,II and Ḡ_I,II with and without the dipole factor, against the paper's
+  3/(4((k_L L)² + i k_L R))(1 − e^{−2(k_L L)² − 2ik_L R});
+- Monte-Carlo points (lehmberg.average.mc_rates) at a subset of both scans.
+
+Closed forms used for comparison (derived in docs/appendix-b.md):
+Γ_ij(intra) = 3/(4(k_L L)²) − 3/(4(k_L L)⁴) + 3/(4(k_L L)⁶) + O(e^{−2(k_L L)²}) for p̂ ⊥ k_L,
+G_ij(intra) (k_L L)³ → (5P₂(p̂·k̂_L) − 1)/(2√(2π)) = −7/(4√(2π)) for p̂ ⊥ k_L.
+"""
+
+import math
+
+import numpy as np
+
+from .reference import reference_rates
+from .result import asymptote
+
+__all__ = ["G_LIMIT", "C4", "intra_scan", "inter_scan", "mc_intra", "mc_inter", "summary",
+           "run_validation", "figure", "grids"]
+
+#: lim (k_L L)³ G_ij inside one cloud for p̂ ⊥ k_L: −7/(4√(2π)).
+G_LIMIT = -7.0 / (4.0 * math.sqrt(2.0 * math.pi))
+#: Coefficient of the leading correction, lim (Γ_ij − 3/(4(k_L L)²))(k_L L)⁴, p̂ ⊥ k_L.
+C4 = -0.75
+
+_FIELDS = ("Gamma_ij", "Gamma_ij_err", "G_ij", "G_ij_err")
+_COMPLEX = ("gamma_bar", "gamma_bar_err", "g_bar", "g_bar_err")
+
+
+def grids(quick=False):
+    """The scan grids: k_L L (reference), k_L L (Monte Carlo), k_L L and k_L R/(k_L L)² between clouds."""
+    if quick:
+        return {"kL": np.logspace(-1, 3, 9), "kL_mc": np.array([0.5, 3.0, 10.0]),
+                "kL_inter": np.array([10.0]), "ratio": np.logspace(-3, 1, 5),
+                "ratio_mc": np.array([1e-2, 1.0])}
+    return {"kL": np.logspace(-2, 4, 97), "kL_mc": np.logspace(math.log10(0.3), math.log10(300.0), 9),
+            "kL_inter": np.array([10.0, 100.0, 1000.0]), "ratio": np.logspace(-3, 1, 41),
+            "ratio_mc": np.logspace(-3, 1, 9)}
+
+
+def _collect(estimates):
+    out = {k: np.array([getattr(e, k) for e in estimates]) for k in _FIELDS}
+    for k in _COMPLEX:
+        out[k] = np.array([complex(getattr(e, k)) for e in estimates])
+    out["n_samples"] = np.array([e.n_samples for e in estimates], dtype=np.int64)
+    return out
+
+
+def _tick(progress, label):
+    if progress is not None:
+        progress(label)
+
+
+def intra_scan(kL, p_hat=(1.0, 0.0, 0.0), progress=None):
+    """Reference rates inside one cloud over the k_L L grid, with the derived quantities."""
+    est = []
+    for x in kL:
+        est.append(reference_rates(float(x), None, (0, 0, 1), p_hat))
+        _tick(progress, "reference, one cloud")
+    out = _collect(est)
+    kL = np.asarray(kL, float)
+    out["kL"] = kL
+    out["asymptote"] = asymptote(kL)
+    out["scaled_correction"] = (out["Gamma_ij"] - out["asymptote"]) * kL**4
+    out["scaled_correction_err"] = out["Gamma_ij_err"] * kL**4
+    out["G_kL3"] = out["G_ij"] * kL**3
+    out["G_kL3_err"] = out["G_ij_err"] * kL**3
+    return out
+
+
+def paper_inter(kL, kR):
+    """The paper's Γ̄_I,II without the dipole factor, R ∥ k_L (Appendix B)."""
+    kL = np.asarray(kL, float)
+    kR = np.asarray(kR, float)
+    return 3.0 / (4.0 * (kL**2 + 1j * kR)) * (1.0 - np.exp(-2.0 * kL**2 - 2j * kR))
+
+
+def inter_scan(kL_values, ratio, progress=None):
+    """Reference rates between clouds, R ∥ k_L, over k_L R = ratio·(k_L L)² for each k_L L.
+
+    Returns arrays of shape (len(kL_values), len(ratio)) for the dipole and no-dipole
+    kernels, the paper's formula, and the intra-cloud values at the same k_L L.
+    """
+    kL_values = np.asarray(kL_values, float)
+    ratio = np.asarray(ratio, float)
+    dip, nod = [], []
+    intra = []
+    for kL in kL_values:
+        intra.append(reference_rates(kL))
+        for q in ratio:
+            dip.append(reference_rates(kL, q * kL * kL))
+            nod.append(reference_rates(kL, q * kL * kL, dipole=False))
+            _tick(progress, "reference, two clouds")
+    shape = (len(kL_values), len(ratio))
+    out = {"kL": kL_values, "ratio": ratio, "kR": ratio[None, :] * kL_values[:, None] ** 2}
+    for name, lst in (("dipole", dip), ("nodipole", nod)):
+        d = _collect(lst)
+        out[name] = {k: v.reshape(shape) for k, v in d.items()}
+    out["paper"] = paper_inter(kL_values[:, None], out["kR"])
+    out["intra"] = _collect(intra)
+    return out
+
+
+def mc_intra(kL, samples, seed, progress=None):
+    """Monte-Carlo rates inside one cloud at the given k_L L (p̂ = x̂)."""
+    from .average import mc_rates
+
+    est = []
+    for x in kL:
+        est.append(mc_rates(float(x), None, samples=samples, seed=seed))
+        _tick(progress, "Monte Carlo, one cloud")
+    out = _collect(est)
+    out["kL"] = np.asarray(kL, float)
+    return out
+
+
+def mc_inter(kL, ratio, samples, seed, progress=None):
+    """Monte-Carlo rates between clouds (R ∥ k_L) at k_L R = ratio·(k_L L)²."""
+    from .average import mc_rates
+
+    est = []
+    for q in ratio:
+        est.append(mc_rates(float(kL), float(q * kL * kL), samples=samples, seed=seed))
+        _tick(progress, "Monte Carlo, two clouds")
+    out = _collect(est)
+    out["kL"] = float(kL)
+    out["ratio"] = np.asarray(ratio, float)
+    out["kR"] = out["ratio"] * kL * kL
+    return out
+
+
+def summary(intra, inter):
+    """The numbers docs/appendix-b.md quotes, from the scans."""
+    kL = intra["kL"]
+    big = kL >= 100.0
+    out = {}
+    if np.any(big):
+        i = int(np.argmax(kL))
+        out["kL_max"] = float(kL[i])
+        out["scaled_correction_at_kL_max"] = float(intra["scaled_correction"][i])
+        out["G_kL3_at_kL_max"] = float(intra["G_kL3"][i])
+        # G_ij (k_L L)³ = a + b log(k_L L) fitted over k_L L ≥ 100: the paper's law needs b ≠ 0
+        b, a = np.polyfit(np.log(kL[big]), intra["G_kL3"][big], 1)
+        out["G_kL3_log_slope"] = float(b)
+        out["G_kL3_intercept"] = float(a)
+    # first k_L L (from above) where Γ_ij departs from 3/(4(k_L L)²) by more than 1% and 10%
+    rel = np.abs(intra["Gamma_ij"] / intra["asymptote"] - 1.0)
+    for tol in (0.01, 0.1):
+        ok = rel <= tol
+        bad = np.nonzero(~ok)[0]
+        out[f"kL_where_asymptote_within_{int(tol * 100)}pct"] = (
+            float(kL[bad[-1] + 1]) if bad.size and bad[-1] + 1 < kL.size else float(kL[0]))
+    # between clouds: deviation of Γ̄_I,II from Γ̄_I,I, against k_L R/(k_L L)²
+    dev = np.abs(inter["dipole"]["gamma_bar"] / inter["intra"]["gamma_bar"][:, None] - 1.0)
+    keep = [j for j, q in enumerate(inter["ratio"]) if np.any(np.isclose(q, [1e-3, 1e-2, 0.1, 1.0, 10.0]))]
+    out["inter_deviation_at_ratio"] = {f"{inter['ratio'][j]:.3g}": [float(v) for v in dev[:, j]]
+                                       for j in keep}
+    nd = inter["nodipole"]["gamma_bar"]
+    out["paper_formula_max_rel_diff"] = float(np.max(np.abs(nd / inter["paper"] - 1.0)))
+    ratio_J = inter["dipole"]["Gamma_ij"] / inter["intra"]["Gamma_ij"][:, None]
+    out["Gamma_ij_inter_over_intra_at_smallest_ratio"] = [float(v) for v in ratio_J[:, 0]]
+    return out
+
+
+def run_validation(quick=False, mc_samples=10**7, seed=0, progress=None, with_mc=True):
+    """All scans; ``progress(label)`` is called once per computed point.  Returns a dict."""
+    g = grids(quick)
+    data = {"grids": g}
+    data["intra"] = intra_scan(g["kL"], progress=progress)
+    data["intra_p_parallel"] = intra_scan(g["kL"][g["kL"] <= 1e3], p_hat=(0.0, 0.0, 1.0),
+                                          progress=progress)
+    data["inter"] = inter_scan(g["kL_inter"], g["ratio"], progress=progress)
+    if with_mc:
+        data["mc_intra"] = mc_intra(g["kL_mc"], mc_samples, seed, progress)
+        data["mc_inter"] = mc_inter(g["kL_inter"][0], g["ratio_mc"], mc_samples, seed, progress)
+    data["summary"] = summary(data["intra"], data["inter"])
+    return data
+
+
+def n_points(quick=False, with_mc=True):
+    """Number of progress ticks :func:`run_validation` makes."""
+    g = grids(quick)
+    n = len(g["kL"]) + int(np.sum(g["kL"] <= 1e3)) + len(g["kL_inter"]) * len(g["ratio"])
+    if with_mc:
+        n += len(g["kL_mc"]) + len(g["ratio_mc"])
+    return n
+
+
+def figure(data):
+    """The six-panel figure of docs/appendix-b.md (matplotlib Figure, Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(15, 9.2), layout="constrained")
+    ax = fig.subplots(2, 3)
+    intra = data["intra"]
+    kL = intra["kL"]
+    mc = data.get("mc_intra")
+    mc_kw = dict(fmt="o", ms=4, capsize=2, color="C3", label="Monte Carlo (±1 s.e.)")
+
+    a = ax[0, 0]
+    a.loglog(kL, intra["Gamma_ij"], "C0-", label=r"reference, $\hat p=\hat x$")
+    par = data.get("intra_p_parallel")
+    if par is not None:
+        a.loglog(par["kL"], par["Gamma_ij"], "C2-", lw=1, label=r"reference, $\hat p\parallel k_L$")
+    a.loglog(kL, intra["asymptote"], "k--", lw=1, label=r"$3/(4(k_LL)^2)$")
+    if mc is not None:
+        a.errorbar(mc["kL"], mc["Gamma_ij"], mc["Gamma_ij_err"], **mc_kw)
+    a.set(xlabel=r"$k_L L$", ylabel=r"$\Gamma_{ij}/\Gamma$", title=r"(a) $\Gamma_{ij}$ inside one cloud",
+          ylim=(1e-9, 2))
+    a.legend(fontsize=8)
+
+    a = ax[0, 1]
+    sel = kL >= 0.3
+    a.semilogx(kL[sel], intra["scaled_correction"][sel], "C0-", label="reference")
+    a.axhline(C4, color="k", ls="--", lw=1, label=r"$-3/4$")
+    x = kL[sel]
+    a.semilogx(x, -0.75 + 0.75 / x**2, "C1:", lw=1.5, label=r"$-3/4+3/(4(k_LL)^2)$")
+    if mc is not None:
+        m = mc["kL"] <= 30
+        a.errorbar(mc["kL"][m], (mc["Gamma_ij"][m] - 0.75 / mc["kL"][m] ** 2) * mc["kL"][m] ** 4,
+                   mc["Gamma_ij_err"][m] * mc["kL"][m] ** 4, **mc_kw)
+    a.set(xlabel=r"$k_L L$", ylabel=r"$(\Gamma_{ij}-\frac{3}{4(k_LL)^2})(k_LL)^4$",
+          title="(b) scaled leading correction", ylim=(-1.5, 0.5))
+    a.legend(fontsize=8)
+
+    a = ax[0, 2]
+    a.loglog(kL, np.abs(intra["G_ij"] / intra["Gamma_ij"]), "C0-", label=r"$|G_{ij}/\Gamma_{ij}|$ reference")
+    a.loglog(kL, abs(G_LIMIT) / (0.75 * kL), "k--", lw=1, label=r"$7/(3\sqrt{2\pi}\,k_LL)$")
+    if mc is not None:
+        a.errorbar(mc["kL"], np.abs(mc["G_ij"] / mc["Gamma_ij"]),
+                   np.abs(mc["G_ij_err"] / mc["Gamma_ij"]), **mc_kw)
+    a.set(xlabel=r"$k_L L$", ylabel=r"$|G_{ij}/\Gamma_{ij}|$", title=r"(c) $G_{ij}/\Gamma_{ij}$ (G < 0)",
+          ylim=(1e-5, 1e3))
+    a.legend(fontsize=8)
+
+    a = ax[1, 0]
+    sel = kL >= 0.3
+    a.semilogx(kL[sel], intra["G_kL3"][sel], "C0-", label="reference")
+    a.axhline(G_LIMIT, color="k", ls="--", lw=1, label=r"$-7/(4\sqrt{2\pi})$")
+    i10 = np.argmin(np.abs(kL - 10.0))
+    c = intra["G_kL3"][i10] / math.log(kL[i10])
+    a.semilogx(kL[sel & (kL > 1.5)], c * np.log(kL[sel & (kL > 1.5)]), "C1:", lw=1.5,
+               label=r"paper: $\propto\log(k_LL)$ (matched at 10)")
+    if mc is not None:
+        m = mc["kL"] <= 30
+        a.errorbar(mc["kL"][m], mc["G_ij"][m] * mc["kL"][m] ** 3, mc["G_ij_err"][m] * mc["kL"][m] ** 3,
+                   **mc_kw)
+    a.set(xlabel=r"$k_L L$", ylabel=r"$G_{ij}(k_LL)^3/\Gamma$", title=r"(d) $G_{ij}(k_LL)^3$: no log",
+          ylim=(-4, 0.5))
+    a.legend(fontsize=8)
+
+    inter = data["inter"]
+    q = inter["ratio"]
+    a = ax[1, 1]
+    for n, kLi in enumerate(inter["kL"]):
+        gb = inter["dipole"]["gamma_bar"][n] * kLi**2
+        a.semilogx(q, gb.real, f"C{n}-", lw=1.2, label=rf"Re $\bar\Gamma$, $k_LL={kLi:g}$")
+        a.semilogx(q, gb.imag, f"C{n}--", lw=1.2, label=rf"Im $\bar\Gamma$, $k_LL={kLi:g}$")
+        nd = inter["nodipole"]["gamma_bar"][n] * kLi**2
+        a.semilogx(q, nd.real, f"C{n}+", ms=5)
+        a.semilogx(q, nd.imag, f"C{n}x", ms=5)
+    pp = inter["paper"][0] * inter["kL"][0] ** 2
+    a.semilogx(q, pp.real, "k:", lw=1.5, label="paper formula (no dipole); +,x: reference no dipole")
+    a.semilogx(q, pp.imag, "k:", lw=1.5)
+    mci = data.get("mc_inter")
+    if mci is not None:
+        s = mci["kL"] ** 2
+        a.errorbar(mci["ratio"], mci["gamma_bar"].real * s, mci["gamma_bar_err"].real * s, **mc_kw)
+        kw = dict(mc_kw)
+        kw.update(color="C4", label=None)
+        a.errorbar(mci["ratio"], mci["gamma_bar"].imag * s, mci["gamma_bar_err"].imag * s, **kw)
+    a.set(xlabel=r"$k_LR/(k_LL)^2$", ylabel=r"$\bar\Gamma_{I,II}\,(k_LL)^2/\Gamma$",
+          title=r"(e) between clouds, $R\parallel k_L$")
+    a.legend(fontsize=7)
+
+    a = ax[1, 2]
+    for n, kLi in enumerate(inter["kL"]):
+        dev = np.abs(inter["dipole"]["gamma_bar"][n] / inter["intra"]["gamma_bar"][n] - 1.0)
+        a.loglog(q, dev, f"C{n}-", label=rf"$|\bar\Gamma_{{I,II}}/\bar\Gamma_{{I,I}}-1|$, $k_LL={kLi:g}$")
+        rj = inter["dipole"]["Gamma_ij"][n] / inter["intra"]["Gamma_ij"][n]
+        a.loglog(q, rj, f"C{n}--", lw=1, label=rf"$\Gamma_{{ij}}^{{I,II}}/\Gamma_{{ij}}^{{I,I}}$, $k_LL={kLi:g}$")
+    a.loglog(q, q, "k:", lw=1, label=r"$k_LR/(k_LL)^2$")
+    a.set(xlabel=r"$k_LR/(k_LL)^2$", ylabel="ratio", title=r"(f) the condition $k_L\gg R/L^2$")
+    a.legend(fontsize=7)
+    for a in ax.flat:
+        a.grid(True, which="major", alpha=0.3)
+    fig.suptitle("Appendix B checked: position-averaged Lehmberg rates of Gaussian clouds "
+                 r"(probe $\parallel\hat z$, $\hat p=\hat x$; rates in units of $\Gamma$)")
+    return fig
