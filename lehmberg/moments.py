@@ -1,0 +1,509 @@
+"""Moment equations for the entanglement of two ensembles (Sec. III D, IV; Apps. C, D; SPEC §5, §6).
+
+Rates in units of Γ, times in units of 1/Γ.  Every quantity is per atom
+(variances divided by N): for N ≫ 1 the equations are linear in N and ξ does
+not depend on it.  Numerics only: nothing here prints or writes files.
+
+Two-level model (SPEC §5, errata 2 and 3 applied)::
+
+    dP₂/dt          = (Γ_cool − Γ_heat) − (Γ_cool + Γ_heat) P₂          (⟨J_x⟩ = N P₂/2)
+    d var(J_y,±)/dt = −(Γ̃ + dP₂) var(J_y,±) + (N/4)(Γ̃ + dP₂²(μ ∓ ν)²)
+    d var(J_z,±)/dt = −(Γ̃ + dP₂) var(J_z,±) + (N/4)(Γ̃ + dP₂²(μ ± ν)²)
+    ξ(t)            = 2[var(J_y,+) + var(J_z,−)] / (N |P₂|)
+
+Three-level model (SPEC §6, errata 4, 5, 6 applied): populations
+``d/dt (N↑, N↓, N_h) = M (N↑, N↓, N_h)`` and, with d(t) = d N₂/N,
+``d⟨J²_y,+⟩₂/dt = −(Γ̄ + d(t)P₂)⟨J²_y,+⟩₂ + (N₂/4)(Γ̄ + d(t)P₂²(μ−ν)²)``
+(⟨J²_z,−⟩₂ obeys the same equation), ``Σ_J,2 = 2⟨J²_y,+⟩₂ + 2⟨J²_z,−⟩₂``,
+``ξ_exp = [2F Σ_J,2 + 2(2F−1) N↓] / [N₂ (P₂ + 2F − 1)]``.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.optimize import brentq, minimize_scalar
+
+__all__ = ["TwoLevel", "two_level", "mu_nu_from_Z", "P2_exact", "xi_steady", "xi_adiabatic",
+           "integrate_two_level", "adiabatic_deviation", "optimize_Z", "max_gamma_add",
+           "ThreeLevel", "three_level", "population_matrix", "populations", "population_steady",
+           "integrate_three_level", "xi_exp_longtime", "xi_exp_steady", "optical_depth",
+           "MomentSolution"]
+
+
+def _check(name, value, *, positive=False, nonneg=False):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    if nonneg and value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return value
+
+
+def _times(t):
+    t = np.atleast_1d(np.asarray(t, dtype=float))
+    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ValueError("times must be a non-empty list of finite numbers >= 0")
+    return t
+
+
+def mu_nu_from_Z(Z):
+    """μ = (Z + 1/Z)/2, ν = (Z − 1/Z)/2: the μ, ν > 0 with μ² − ν² = 1 and Z = 1/(μ − ν)."""
+    Z = _check("Z", Z)
+    if Z <= 1:
+        raise ValueError(f"Z must be > 1, got {Z}")
+    return 0.5 * (Z + 1.0 / Z), 0.5 * (Z - 1.0 / Z)
+
+
+# --------------------------------------------------------------------------------------------
+# Two-level model
+# --------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class TwoLevel:
+    """Parameters of the two-level model (SPEC §5), rates in units of Γ.
+
+    Build it with :func:`two_level`, which validates the input.  Probe only
+    (x = 0): Γ_cool = μ², Γ_heat = ν², Γ_d = 2(μ²+ν²) + Γ_d^add.  With pump
+    parameter x: Γ_cool = (1+x)μ², Γ_d^rad = 2((1+x)μ² + ν²) (Sec. III D).
+    """
+
+    d: float
+    mu: float
+    nu: float
+    gamma_add: float = 0.0
+    x: float = 0.0
+    P0: float = 1.0
+
+    @property
+    def Z(self):
+        return 1.0 / (abs(self.mu) - abs(self.nu))
+
+    @property
+    def G_cool(self):
+        return (1.0 + self.x) * self.mu ** 2
+
+    @property
+    def G_heat(self):
+        return self.nu ** 2
+
+    @property
+    def G_d(self):
+        return 2.0 * (self.G_cool + self.G_heat) + self.gamma_add
+
+    @property
+    def G_tilde(self):
+        """Γ̃ = Γ_cool + Γ_heat + Γ_d (Sec. III D)."""
+        return self.G_cool + self.G_heat + self.G_d
+
+    @property
+    def P_inf(self):
+        """P₂,∞ = (Γ_cool − Γ_heat)/(Γ_cool + Γ_heat), Eq. (15)."""
+        return (self.G_cool - self.G_heat) / (self.G_cool + self.G_heat)
+
+    def as_dict(self):
+        return {"d": self.d, "mu": self.mu, "nu": self.nu, "Z": self.Z, "gamma_add": self.gamma_add,
+                "x": self.x, "P0": self.P0, "G_cool": self.G_cool, "G_heat": self.G_heat,
+                "G_d": self.G_d, "G_tilde": self.G_tilde}
+
+
+def two_level(d, Z=None, mu=None, nu=None, gamma_add=0.0, x=0.0, P0=1.0):
+    """Validated :class:`TwoLevel` from d and either Z (> 1) or μ, ν (|μ| > |ν|, μ² − ν² = 1).
+
+    Raises ValueError naming the parameter for non-finite values, d ≤ 0,
+    Z ≤ 1, negative Γ_d^add or x, P0 outside (0, 1], or μ² − ν² ≠ 1.
+    """
+    d = _check("d", d, positive=True)
+    gamma_add = _check("gamma_add", gamma_add, nonneg=True)
+    x = _check("x", x, nonneg=True)
+    P0 = _check("P0", P0)
+    if not 0 < P0 <= 1:
+        raise ValueError(f"P0 must be in (0, 1], got {P0}")
+    if Z is not None:
+        if mu is not None or nu is not None:
+            raise ValueError("give Z or (mu, nu), not both")
+        mu, nu = mu_nu_from_Z(Z)
+    else:
+        if mu is None or nu is None:
+            raise ValueError("give Z or both mu and nu")
+        mu, nu = _check("mu", mu), _check("nu", nu)
+        if abs(mu * mu - nu * nu - 1.0) > 1e-9:
+            raise ValueError(f"mu² − nu² must be 1, got {mu * mu - nu * nu}")
+        if abs(mu) <= abs(nu):
+            raise ValueError("|mu| must exceed |nu|")
+        # The unified notation of App. B absorbs relative signs: only |μ|, |ν| matter.
+        mu, nu = abs(mu), abs(nu)
+    return TwoLevel(d, mu, nu, gamma_add, x, P0)
+
+
+def P2_exact(p, t):
+    """P₂(t) = P₂,∞ + (P₀ − P₂,∞) e^{−(Γ_cool+Γ_heat)t}: the exact solution of d⟨J_x⟩/dt (App. C)."""
+    t = np.asarray(t, dtype=float)
+    return p.P_inf + (p.P0 - p.P_inf) * np.exp(-(p.G_cool + p.G_heat) * t)
+
+
+def xi_steady(p):
+    """ξ_∞ and P₂,∞ of Eq. (15) (= Eq. 5).  Returns (xi_inf, P_inf); ξ_∞ = inf when P₂,∞ ≤ 0."""
+    P = p.P_inf
+    if P <= 0:
+        return math.inf, P
+    s = (abs(p.mu) - abs(p.nu)) ** 2
+    return (p.G_tilde + p.d * P * P * s) / (p.G_tilde + p.d * P) / P, P
+
+
+def xi_adiabatic(p, t):
+    """Eq. (14): ξ(t) when the transverse variances follow P₂(t) adiabatically.
+
+    Uses the exact P₂(t) of :func:`P2_exact`.  Valid when the polarisation rate
+    Γ_cool + Γ_heat is small against Γ̃ + dP₂ (see :func:`adiabatic_deviation`).
+    For P₀ < 1 the first term is the decaying initial value var = N/4.
+    """
+    t = _times(t)
+    P = P2_exact(p, t)
+    s = (abs(p.mu) - abs(p.nu)) ** 2
+    rate = p.G_tilde + p.d * P
+    e = np.exp(-rate * t)
+    return e / P + (p.G_tilde + p.d * P * P * s) / rate * (1.0 - e) / P
+
+
+@dataclasses.dataclass
+class MomentSolution:
+    """Integrated moment equations on the requested times.
+
+    ``xi`` is ξ(t) (two-level) or ξ_exp(t) (three-level); ``xi_err`` is the
+    largest change of ξ when the tolerances are tightened 100-fold (an
+    estimate of the integration error); ``arrays`` holds the other
+    per-atom quantities (P2, variances / N, populations / N).
+    """
+
+    t: np.ndarray
+    xi: np.ndarray
+    xi_err: np.ndarray
+    P2: np.ndarray
+    arrays: dict
+    method: str
+    rtol: float
+    atol: float
+
+
+def _solve(rhs, y0, t, method, rtol, atol, jac=None):
+    t_end = float(t[-1])
+    if t_end == 0.0:
+        return np.repeat(np.asarray(y0, float)[:, None], t.size, axis=1)
+    sol = solve_ivp(rhs, (0.0, t_end), y0, method=method, t_eval=t, rtol=rtol, atol=atol,
+                    jac=jac)
+    if not sol.success:
+        raise RuntimeError(f"solve_ivp failed: {sol.message}")
+    return sol.y
+
+
+def _two_level_rhs(p):
+    gc, gh, gt, d = p.G_cool, p.G_heat, p.G_tilde, p.d
+    sm, sp = (p.mu - p.nu) ** 2, (p.mu + p.nu) ** 2
+
+    def rhs(_t, y):
+        P, vyp, vzm, vym, vzp = y
+        rate = gt + d * P
+        return [(gc - gh) - (gc + gh) * P,
+                -rate * vyp + 0.25 * (gt + d * P * P * sm),
+                -rate * vzm + 0.25 * (gt + d * P * P * sm),
+                -rate * vym + 0.25 * (gt + d * P * P * sp),
+                -rate * vzp + 0.25 * (gt + d * P * P * sp)]
+
+    def jac(_t, y):
+        P, vyp, vzm, vym, vzp = y
+        rate = gt + d * P
+        J = np.zeros((5, 5))
+        J[0, 0] = -(gc + gh)
+        for i, (v, s) in enumerate(((vyp, sm), (vzm, sm), (vym, sp), (vzp, sp)), start=1):
+            J[i, i] = -rate
+            J[i, 0] = -d * v + 0.5 * d * P * s
+        return J
+
+    return rhs, jac
+
+
+def integrate_two_level(p, t, method="LSODA", rtol=1e-8, atol=1e-11, N=1.0):
+    """Integrate the two-level moment equations (SPEC §5; App. C Eqs. C1, C2 with erratum 2).
+
+    Parameters
+    ----------
+    p : TwoLevel
+    t : array of times ≥ 0 in units of 1/Γ (sorted here)
+    method, rtol, atol : passed to :func:`scipy.integrate.solve_ivp`
+    N : atoms per ensemble; only scales the returned variances
+
+    Returns
+    -------
+    MomentSolution with ``xi``, ``xi_err``, ``P2`` and arrays ``var_y_plus``,
+    ``var_z_minus``, ``var_y_minus``, ``var_z_plus``, ``Jx`` (scaled by N).
+    Initial state: uncorrelated atoms with polarisation P0 along x̂ (var = N/4).
+    """
+    t = np.sort(_times(t))
+    rhs, jac = _two_level_rhs(p)
+    y0 = [p.P0, 0.25, 0.25, 0.25, 0.25]
+
+    def xi_of(y):
+        return 2.0 * (y[1] + y[2]) / np.abs(y[0])
+
+    y = _solve(rhs, y0, t, method, rtol, atol, jac)
+    y_fine = _solve(rhs, y0, t, method, rtol / 100.0, atol / 100.0, jac)
+    xi = xi_of(y)
+    arrays = {"var_y_plus": N * y[1], "var_z_minus": N * y[2], "var_y_minus": N * y[3],
+              "var_z_plus": N * y[4], "Jx": 0.5 * N * y[0]}
+    return MomentSolution(t, xi, np.abs(xi - xi_of(y_fine)), y[0], arrays, method, rtol, atol)
+
+
+def adiabatic_deviation(p, t, **kw):
+    """Where Eq. (14) departs from the integrated equations.
+
+    Returns a dict: ``t``, ``xi_ode``, ``xi_eq14``, ``abs_dev`` = |ξ₁₄ − ξ_ode|,
+    ``max_abs_dev`` and ``adiabaticity`` = (Γ_cool + Γ_heat)/(Γ̃ + dP₂(t)), the
+    ratio of the slow to the fast rate that Eq. (14) assumes small.
+    """
+    sol = integrate_two_level(p, t, **kw)
+    x14 = xi_adiabatic(p, sol.t)
+    dev = np.abs(x14 - sol.xi)
+    P = P2_exact(p, sol.t)
+    return {"t": sol.t, "xi_ode": sol.xi, "xi_eq14": x14, "abs_dev": dev,
+            "max_abs_dev": float(dev.max()), "xi_err": sol.xi_err,
+            "adiabaticity": (p.G_cool + p.G_heat) / (p.G_tilde + p.d * P)}
+
+
+def optimize_Z(d, gamma_add=0.0, x=0.0, Z_max=50.0):
+    """ξ_∞ of Eq. (15) minimised over Z ∈ (1, Z_max]: returns (Z_opt, xi_opt).
+
+    A log-spaced grid brackets the minimum, then bounded Brent refines it
+    (ξ_∞ is smooth and, over the paper's range, unimodal in Z).
+    """
+    d = _check("d", d, positive=True)
+    _check("gamma_add", gamma_add, nonneg=True)
+    _check("x", x, nonneg=True)
+
+    def f(logz):
+        return xi_steady(two_level(d, Z=math.exp(logz), gamma_add=gamma_add, x=x))[0]
+
+    grid = np.linspace(math.log(1.0 + 1e-6), math.log(Z_max), 400)
+    vals = np.array([f(g) for g in grid])
+    i = int(np.argmin(vals))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    res = minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
+    if res.fun <= vals[i]:
+        return math.exp(res.x), float(res.fun)
+    return math.exp(grid[i]), float(vals[i])
+
+
+def max_gamma_add(d, target=0.85, x=0.0, upper=1e4):
+    """The largest Γ_d^add for which min_Z ξ_∞ ≤ ``target`` (paper: d = 30, target 0.85).
+
+    ξ_∞ grows monotonically with Γ_d^add (Γ̃ grows; Eq. 15), so a root of
+    ``min_Z ξ_∞(Γ_d^add) − target`` is unique.
+    NaN when the target is not reached even at Γ_d^add = 0.
+    """
+    target = _check("target", target, positive=True)
+
+    def g(ga):
+        return optimize_Z(d, ga, x)[1] - target
+
+    if g(0.0) > 0:
+        return math.nan
+    hi = 10.0
+    while g(hi) < 0:
+        hi *= 2
+        if hi > upper:
+            return math.inf
+    return brentq(g, 0.0, hi, xtol=1e-8)
+
+
+# --------------------------------------------------------------------------------------------
+# Three-level model
+# --------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class ThreeLevel:
+    """Parameters of the three-level model (SPEC §6), rates in units of Γ.
+
+    ``ud`` is Γ↑↓ (rate ↑ → ↓), ``uh`` Γ↑h, …; ``deph`` is Γ↑↑ + Γ↓↓, the
+    radiative processes that leave the state unchanged, summed as in Eq. (21);
+    ``gamma_add`` is Γ_d^add.  ``F`` is the total angular momentum of the
+    ground manifold that holds ↑, ↓ (Cs: 4); F = 1/2 with no h rates is the
+    two-level model.
+    """
+
+    d: float
+    mu: float
+    nu: float
+    ud: float
+    du: float
+    uh: float = 0.0
+    dh: float = 0.0
+    hu: float = 0.0
+    hd: float = 0.0
+    deph: float = 0.0
+    gamma_add: float = 0.0
+    F: float = 4.0
+
+    @property
+    def Z(self):
+        return 1.0 / (abs(self.mu) - abs(self.nu))
+
+    @property
+    def G_bar(self):
+        """Γ̄ = Γ↑↓ + Γ↓↑ + Γ↑h + Γ↓h + Γ↑↑ + Γ↓↓ + Γ_d^add (Eq. 21, erratum 5)."""
+        return self.ud + self.du + self.uh + self.dh + self.deph + self.gamma_add
+
+    def as_dict(self):
+        out = dataclasses.asdict(self)
+        out.update(Z=self.Z, G_bar=self.G_bar)
+        return out
+
+
+def three_level(d, ud, du, uh=0.0, dh=0.0, hu=0.0, hd=0.0, uu=0.0, dd=0.0, gamma_add=0.0,
+                Z=None, mu=None, nu=None, F=4.0):
+    """Validated :class:`ThreeLevel`; rates ≥ 0 and finite, d > 0, Z > 1, F a half-integer ≥ 1/2."""
+    d = _check("d", d, positive=True)
+    names = dict(ud=ud, du=du, uh=uh, dh=dh, hu=hu, hd=hd, uu=uu, dd=dd, gamma_add=gamma_add)
+    vals = {k: _check(f"G_{k}" if k != "gamma_add" else k, v, nonneg=True) for k, v in names.items()}
+    F = _check("F", F, positive=True)
+    if abs(2 * F - round(2 * F)) > 1e-12:
+        raise ValueError(f"F must be a half-integer >= 1/2, got {F}")
+    tl = two_level(d, Z=Z, mu=mu, nu=nu)
+    return ThreeLevel(d, tl.mu, tl.nu, vals["ud"], vals["du"], vals["uh"], vals["dh"], vals["hu"],
+                      vals["hd"], vals["uu"] + vals["dd"], vals["gamma_add"], F)
+
+
+def population_matrix(p):
+    """M of Eq. (20) with erratum 4: columns sum to zero, so N↑ + N↓ + N_h is conserved."""
+    return np.array([[-(p.ud + p.uh), p.du, p.hu],
+                     [p.ud, -(p.du + p.dh), p.hd],
+                     [p.uh, p.dh, -(p.hu + p.hd)]], dtype=float)
+
+
+def populations(p, t, n0=(1.0, 0.0, 0.0)):
+    """(N↑, N↓, N_h)/N at times t by the matrix exponential of M (exact; shape (3, len(t)))."""
+    from scipy.linalg import expm
+
+    M = population_matrix(p)
+    t = _times(t)
+    return np.stack([expm(M * ti) @ np.asarray(n0, float) for ti in t], axis=1)
+
+
+def population_steady(p):
+    """The normalised null vector of M: steady (N↑, N↓, N_h)/N (unique when M is irreducible).
+
+    Without repump (Γh↑ = Γh↓ = 0) and with losses to h, this is (0, 0, 1).
+    """
+    M = population_matrix(p)
+    w, v = np.linalg.eig(M)
+    k = int(np.argmin(np.abs(w)))
+    n = np.real(v[:, k])
+    return n / n.sum()
+
+
+def xi_exp_from(p, n_up, n_dn, sigma2):
+    """ξ_exp = [2F Σ_J,2 + 2(2F−1) N↓] / [N₂ (P₂ + 2F − 1)] (Eqs. 17–19; all per atom)."""
+    n2 = n_up + n_dn
+    P2 = (n_up - n_dn) / n2
+    F = p.F
+    return (2 * F * sigma2 + 2 * (2 * F - 1) * n_dn) / (n2 * (P2 + 2 * F - 1))
+
+
+def integrate_three_level(p, t, method="LSODA", rtol=1e-8, atol=1e-11, N=1.0):
+    """Integrate Eq. (20) and the Σ_J,2 equations (D2, D3 with erratum 6; SPEC §6).
+
+    Initial state: all atoms in ↑, ⟨J²_y,+⟩₂ = ⟨J²_z,−⟩₂ = N/4.  Returns a
+    :class:`MomentSolution` with ``xi`` = ξ_exp(t) and arrays ``N_up``, ``N_down``,
+    ``N_h``, ``N2``, ``Sigma_J2``, ``d_t`` (= d N₂/N).
+    """
+    t = np.sort(_times(t))
+    M = population_matrix(p)
+    Gb, d, s = p.G_bar, p.d, (p.mu - p.nu) ** 2
+
+    def rhs(_t, y):
+        n = y[:3]
+        n2 = n[0] + n[1]
+        P = (n[0] - n[1]) / n2 if n2 > 0 else 0.0
+        rate = Gb + d * n2 * P
+        src = 0.25 * n2 * (Gb + d * n2 * P * P * s)
+        dn = M @ n
+        return [dn[0], dn[1], dn[2], -rate * y[3] + src, -rate * y[4] + src]
+
+    y0 = [1.0, 0.0, 0.0, 0.25, 0.25]
+    y = _solve(rhs, y0, t, method, rtol, atol)
+    y_fine = _solve(rhs, y0, t, method, rtol / 100.0, atol / 100.0)
+
+    def xi_of(y):
+        return xi_exp_from(p, y[0], y[1], 2 * y[3] + 2 * y[4])
+
+    xi = xi_of(y)
+    n2 = y[0] + y[1]
+    arrays = {"N_up": N * y[0], "N_down": N * y[1], "N_h": N * y[2], "N2": N * n2,
+              "Sigma_J2": N * (2 * y[3] + 2 * y[4]), "d_t": d * n2}
+    return MomentSolution(t, xi, np.abs(xi - xi_of(y_fine)), (y[0] - y[1]) / n2, arrays, method,
+                          rtol, atol)
+
+
+def _lt(p, n_up, n_dn):
+    n2 = n_up + n_dn
+    P2 = (n_up - n_dn) / n2
+    dt = p.d * n2
+    s = (p.mu - p.nu) ** 2
+    ratio = (p.G_bar + dt * P2 * P2 * s) / (p.G_bar + dt * P2)
+    F = p.F
+    return ratio * 2 * F / (P2 + 2 * F - 1) + (n_dn / n2) * 2 * (2 * F - 1) / (P2 + 2 * F - 1)
+
+
+def xi_exp_longtime(p, t):
+    """Eq. (23): the long-time ξ_exp(t), with the exact populations of Eq. (20)."""
+    n = populations(p, t)
+    return _lt(p, n[0], n[1])
+
+
+def xi_exp_steady(p):
+    """Eq. (23) at the steady state of M: (xi_exp_inf, P2_inf, N_up/N2).  NaN if N₂,∞ = 0."""
+    n = population_steady(p)
+    n2 = n[0] + n[1]
+    if n2 <= 1e-14:
+        return math.nan, math.nan, math.nan
+    return float(_lt(p, n[0], n[1])), float((n[0] - n[1]) / n2), float(n[0] / n2)
+
+
+# --------------------------------------------------------------------------------------------
+# From averaged rates to the optical depth
+# --------------------------------------------------------------------------------------------
+
+def optical_depth(N, kL, method="reference", **kw):
+    """d = N Γ_ij(k_L L) from the position-averaged rates inside one Gaussian cloud (SPEC §3).
+
+    ``method``: ``"reference"`` (deterministic quadrature, :mod:`lehmberg.reference`),
+    ``"monte-carlo"`` (:func:`lehmberg.average.mc_rates`; ``samples``, ``seed`` in kw)
+    or ``"asymptote"`` (the paper's 3N/(4(k_L L)²), no error).
+    Returns a dict ``d``, ``d_err``, ``Gamma_ij``, ``Gamma_ij_err``, ``source``,
+    ``d_asymptote``.
+    """
+    N = _check("N", N, positive=True)
+    kL = _check("kL", kL, positive=True)
+    from .result import asymptote
+
+    if method == "reference":
+        from .reference import reference_rates
+
+        est = reference_rates(kL, **kw)
+        G, Gerr, source = est.Gamma_ij, est.Gamma_ij_err, f"reference ({est.error_kind})"
+    elif method == "monte-carlo":
+        from .average import mc_rates
+
+        est = mc_rates(kL, **kw)
+        G, Gerr, source = est.Gamma_ij, est.Gamma_ij_err, f"monte-carlo ({est.error_kind})"
+    elif method == "asymptote":
+        G, Gerr, source = asymptote(kL), 0.0, "asymptote 3/(4(k_L L)^2)"
+    else:
+        raise ValueError(f"unknown rates method {method!r}")
+    return {"d": N * G, "d_err": N * Gerr, "Gamma_ij": G, "Gamma_ij_err": Gerr, "source": source,
+            "d_asymptote": N * asymptote(kL)}
