@@ -31,17 +31,28 @@ def build_parser():
 
 def main(argv=None):
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         return int(args.func(args) or 0)
-    except _common.CLIError as exc:
-        _common.fail(f"lehmberg {args.command}: error: {exc}", 2)
-    except (FileExistsError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        _common.fail(f"lehmberg {args.command}: error: {exc}", 2)
-    except KeyboardInterrupt:
-        _common.fail(f"lehmberg {args.command}: interrupted; no output file was written", 130)
     except BrokenPipeError:
         return 0
+    except _common.CLIError as exc:
+        _common.fail(f"lehmberg {args.command}: error: {exc}", 2)
+    except _common.NumericsError as exc:
+        _common.fail(f"lehmberg {args.command}: error: {exc}", 1)
+    except (FileExistsError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        _common.fail(f"lehmberg {args.command}: error: {exc}", 2)
+    except ValueError as exc:  # the numerics refused a value the parser let through
+        _common.fail(f"lehmberg {args.command}: error: {exc}", 2)
+    except ArithmeticError as exc:
+        _common.fail(f"lehmberg {args.command}: error: numerical failure ({exc}); nothing was "
+                     "written", 1)
+    except OSError as exc:
+        _common.fail(f"lehmberg {args.command}: error: {exc}", 1)
+    except KeyboardInterrupt:
+        _common.fail(f"lehmberg {args.command}: interrupted; no output file was written", 130)
 
 
 if __name__ == "__main__":

@@ -2,46 +2,18 @@
 
 Nothing here computes physics; :mod:`lehmberg.commands.figures` and
 :mod:`lehmberg.commands.entangle` pass arrays from :mod:`lehmberg.moments`.
-:func:`save_atomic` writes PNG/PDF through a temporary file and ``os.replace``.
+Files are written by the commands through :func:`lehmberg.io.staged`.
 """
-
-import contextlib
-import os
-import tempfile
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["save_atomic", "entangle_figure", "fig3", "fig4", "fig7", "fig8"]
+__all__ = ["entangle_figure", "fig3", "fig4", "fig7", "fig8"]
 
 COLOURS = ["tab:purple", "tab:blue", "tab:green", "tab:red", "tab:orange", "tab:brown", "tab:pink",
            "yellowgreen", "grey"]
-
-
-def save_atomic(fig, path, force=False):
-    """Save ``fig`` to ``path`` (format from the suffix) atomically; closes the figure."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise FileExistsError(f"{path} exists (use --force to overwrite)")
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=directory)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format=path.suffix.lstrip(".").lower(), dpi=110,
-                    metadata={"CreationDate": None} if path.suffix.lower() == ".pdf" else None)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    finally:
-        plt.close(fig)
 
 
 def entangle_figure(t, xi, P2, xi_inf=None, xi_approx=None, approx_label="Eq. (14)", title=""):

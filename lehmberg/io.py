@@ -21,8 +21,8 @@ import numpy as np
 
 from . import __version__
 
-__all__ = ["atomic_h5", "provenance", "write_provenance", "write_estimate", "read_estimate",
-           "read_rates"]
+__all__ = ["atomic_h5", "staged", "new_h5", "check_targets", "save_figure", "provenance",
+           "write_provenance", "write_estimate", "read_estimate", "read_rates"]
 
 
 def _git_commit():
@@ -35,6 +35,10 @@ def _git_commit():
     if out.returncode != 0:
         return ""
     commit = out.stdout.strip()
+    top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=here, capture_output=True,
+                         text=True, timeout=5).stdout.strip()
+    if not top or Path(top).resolve() != here.parent:
+        return ""  # installed inside some other repository: its commit is not ours
     try:
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
                                capture_output=True, text=True, timeout=5).stdout.strip()
@@ -65,6 +69,58 @@ def write_provenance(obj):
         obj.attrs[key] = value
 
 
+def check_targets(paths, force=False):
+    """Raise before any work if an output path cannot be written: exists (without ``force``),
+    is a directory, or lies in a directory that does not exist."""
+    for path in map(Path, paths):
+        if str(path) in ("", "."):
+            raise FileNotFoundError("an output path is empty")
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a directory")
+        if path.exists() and not force:
+            raise FileExistsError(f"{path} exists (use --force to overwrite)")
+        directory = path.parent if str(path.parent) else Path(".")
+        if not directory.is_dir():
+            raise FileNotFoundError(f"directory {directory} does not exist")
+
+
+@contextlib.contextmanager
+def staged(paths, force=False):
+    """Temporary files beside ``paths``, renamed onto them together when the block completes.
+
+    Yields the list of temporary paths, one per target.  On an exception (or
+    Ctrl-C) inside the block every temporary file is removed and no target is
+    touched, so a command that writes several files writes all or none.
+    """
+    paths = [Path(p) for p in paths]
+    check_targets(paths, force)
+    umask = os.umask(0)
+    os.umask(umask)
+    tmps = []
+    try:
+        for path in paths:
+            directory = path.parent if str(path.parent) else Path(".")
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+            os.close(fd)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make shared datasets unreadable
+            tmps.append(tmp)
+        yield list(tmps)
+        for tmp, path in zip(tmps, paths):
+            os.replace(tmp, path)
+    finally:
+        for tmp in tmps:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def new_h5(path):
+    """Create the HDF5 file ``path`` (normally a temporary path from :func:`staged`) with provenance."""
+    with h5py.File(path, "w") as f:
+        write_provenance(f)
+        yield f
+
+
 @contextlib.contextmanager
 def atomic_h5(path, force=False):
     """Open a new HDF5 file for writing that appears at ``path`` only when complete.
@@ -72,28 +128,16 @@ def atomic_h5(path, force=False):
     Raises ``FileExistsError`` before anything is written when ``path`` exists
     and ``force`` is false.  Provenance attributes are written to the root.
     """
-    path = Path(path)
-    if path.exists() and not force:
-        raise FileExistsError(f"{path} exists (use --force to overwrite)")
-    if path.exists() and path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory")
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise FileNotFoundError(f"directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make shared datasets unreadable
-    try:
-        with h5py.File(tmp, "w") as f:
-            write_provenance(f)
-            yield f
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with staged([path], force) as (tmp,), new_h5(tmp) as f:
+        yield f
+
+
+def save_figure(fig, tmp, target, **kwargs):
+    """``fig.savefig`` to ``tmp`` in the format named by the suffix of ``target`` (PNG, PDF, ...)."""
+    fmt = Path(target).suffix.lstrip(".").lower()
+    if fmt == "pdf":
+        kwargs.setdefault("metadata", {"CreationDate": None})
+    fig.savefig(tmp, format=fmt, **kwargs)
 
 
 def _set_attr(obj, key, value):

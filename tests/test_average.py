@@ -46,8 +46,8 @@ def radial_intra(kL, pz):
         return r * r * rho(r) * 1.5 * (-a * np.cos(r) / r + b * (np.sin(r) / r**2 + np.cos(r) / r**3))
 
     top = 14 * L
-    ga = integrate.quad(f_gamma, 1e-3, top, limit=400, epsabs=1e-13)[0]
-    gg = integrate.quad(f_g, 1e-3, top, limit=400, epsabs=1e-13)[0]
+    ga = integrate.quad(f_gamma, 0.0, top, limit=400, epsabs=1e-13)[0]
+    gg = integrate.quad(f_g, 0.0, top, limit=400, epsabs=1e-13)[0]
     return ga, gg
 
 

@@ -95,13 +95,18 @@ BAD = [
     (["--kL", "1", "--p-hat", "0", "0", "0"], "--p-hat"), (["--kL", "1", "--rel-err", "0"], "--rel-err"),
     (["--kL", "1", "--seed", "-1"], "--seed"), (["--kL", "1", "--shape", "sphere"], "--shape"),
     (["--kL", "1", "--bogus"], "--bogus"), (["--kL", "1", "--N", "-10"], "--N"),
+    (["--kL", "1e-300"], "--kL"), (["--kL", "1e300"], "--kL"), (["--kL", "3", "--kR", "1e300"], "--kR"),
+    (["--L", "1e300", "--wavelength", "1e-300"], "--L"), (["--kL", "1", "--samples", "1e30"], "--samples"),
 ]
 
 
-@pytest.mark.parametrize("argv, name", BAD)
+@pytest.mark.parametrize("argv, name", BAD + [(["reference", "--kL", "1e7"], "--kL"),
+                                             (["reference", "--kL", "1", "--shape", "cube"], "--shape")])
 def test_bad_input_one_line_exit_2_no_file(argv, name, tmp_path, capsys):
+    if not argv or argv[0] != "reference":
+        argv = ["rates"] + argv
     path = tmp_path / "out.h5"
-    status, out, err = run(capsys, "rates", *argv, "--out", str(path))
+    status, out, err = run(capsys, *argv, "--out", str(path))
     assert status == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and name in lines[0] and "Traceback" not in err
@@ -132,3 +137,27 @@ def test_physical_lengths_are_converted_once(tmp_path, capsys):
     assert inputs["L_metres"] == 2e-6
     status, _, err = run(capsys, "rates", "--L", "1e-5", "--kL", "3")
     assert status == 2 and "--L" in err
+
+
+@pytest.mark.parametrize("out, name", [("", "--out"), ("x.txt", "--out")])
+def test_bad_out_names(out, name, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run(capsys, "rates", "--kL", "1", "--samples", "2048", "--out", out)
+    assert status == 2 and name in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_extreme_but_valid_dipole_components(capsys):
+    status, out, _ = run(capsys, "rates", "--kL", "1", "--samples", "2048", "--json",
+                         "--p-hat", "1e300", "1e300", "0")
+    same, out2, _ = run(capsys, "rates", "--kL", "1", "--samples", "2048", "--json",
+                        "--p-hat", "1e-320", "1e-320", "0")
+    assert status == same == 0 and json.loads(out) == json.loads(out2)
+
+
+def test_provenance_records_the_arguments_given(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["/some/script.py", "--unrelated"])
+    path = tmp_path / "p.h5"
+    status, _, _ = run(capsys, "rates", "--kL", "1", "--samples", "2048", "--out", str(path))
+    with h5py.File(path) as f:
+        assert f.attrs["command"] == f"lehmberg rates --kL 1 --samples 2048 --out {path}"

@@ -67,6 +67,14 @@ def test_three_level_preset_and_files(tmp_path, capsys):
     (["--model", "three-level", "--d", "30", "--Z", "2", "--G-ud", "-1", "--G-du", "1"], "--G-ud"),
     (["--model", "three-level", "--d", "30", "--Z", "2", "--G-ud", "1"], "--G-du"),
     (["--model", "three-level", "--preset", "cs133", "--d", "30", "--Z", "2"], "--preset"),
+    (["--d", "30", "--Z", "1e308", "--t", "1"], "--Z"),
+    (["--d", "1e308", "--Z", "2", "--t", "1"], "--d"),
+    (["--d", "30", "--Z", "2", "--x", "1e308"], "--x"),
+    (["--d", "30", "--Z", "2", "--rtol", "10"], "--rtol"),
+    (["--d", "30", "--Z", "2", "--t", ""], "--t"),
+    (["--N", "1e6", "--kL", "1e-300", "--Z", "2"], "--kL"),
+    (["--N", "1e6", "--kL", "30", "--Z", "2", "--rates-method", "monte-carlo", "--samples", "10"],
+     "--samples"),
 ])
 def test_bad_input_one_line_exit_2_no_file(tmp_path, capsys, argv, needle):
     out = tmp_path / "x.h5"
@@ -92,3 +100,27 @@ def test_figures_two_level(tmp_path, capsys):
         xi = f["fig3/xi_inf"][()]
         assert xi.shape == (5, f["fig3/Z"].shape[0])
         assert f["fig4/xi_opt"][()].min() < 0.85
+
+
+def test_figures_checks_every_target_before_work(tmp_path, capsys):
+    status, _, err = run(capsys, "figures", "--outdir", str(tmp_path), "--which", "3",
+                         "--h5", "nodir/x.h5")
+    assert status == 2 and "nodir" in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_figures_leave_no_file(tmp_path, capsys, monkeypatch):
+    import lehmberg.io
+
+    real = lehmberg.io.save_figure
+    calls = []
+
+    def interrupt_second(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(lehmberg.io, "save_figure", interrupt_second)
+    status, _, err = run(capsys, "figures", "--outdir", str(tmp_path), "--which", "3")
+    assert status == 130 and list(tmp_path.iterdir()) == []

@@ -12,6 +12,53 @@ class CLIError(Exception):
     """Bad input found after parsing; the message names the parameter."""
 
 
+class NumericsError(Exception):
+    """Valid input, but the numerics gave a non-finite result (exit status 1)."""
+
+
+#: Ranges the numerics are tested for; outside them the commands refuse the input.
+KL_RANGE = (1e-3, 1e7)
+KR_MAX = 1e12
+
+
+def in_range(value, option, lo=None, hi=None):
+    """CLIError naming ``option`` unless lo <= value <= hi."""
+    if value is None:
+        return
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        span = f"[{lo:g}, {hi:g}]" if lo is not None and hi is not None else \
+            (f"<= {hi:g}" if hi is not None else f">= {lo:g}")
+        raise CLIError(f"argument {option}: must be {span}, got {value:g}")
+
+
+def command_line(args):
+    """The command as the user typed it, for provenance."""
+    import shlex
+
+    return "lehmberg " + shlex.join(getattr(args, "argv", None) or [])
+
+
+def require_finite(obj, what):
+    """NumericsError if any number in a (nested) result is NaN or infinite."""
+    bad = []
+
+    def walk(o, key):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                walk(v, k)
+        elif isinstance(o, (list, tuple)):
+            for v in o:
+                walk(v, key)
+        elif isinstance(o, (float, int, np.floating)) and not isinstance(o, bool):
+            if not math.isfinite(float(o)):
+                bad.append(key)
+
+    walk(obj, what)
+    if bad:
+        raise NumericsError(f"non-finite {', '.join(sorted(set(map(str, bad))))} for these inputs; "
+                            "nothing was written")
+
+
 def fail(message, status=2):
     print(message, file=sys.stderr)
     raise SystemExit(status)
@@ -80,12 +127,17 @@ def nonnegative_int(text):
 
 
 def unit_vector(values, option):
-    """The normalised 3-vector of an ``nargs=3`` option; CLIError for zero vectors."""
+    """The normalised 3-vector of an ``nargs=3`` option; CLIError for zero vectors.
+
+    Scaled by its largest component first, so huge or subnormal components
+    neither overflow nor underflow the norm.
+    """
     v = np.asarray(values, dtype=float)
-    n = float(np.linalg.norm(v))
-    if n == 0.0:
+    big = float(np.max(np.abs(v)))
+    if big == 0.0:
         raise CLIError(f"argument {option}: must not be the zero vector")
-    return v / n
+    v = v / big
+    return v / float(np.linalg.norm(v))
 
 
 def add_output_options(parser, what="results"):
@@ -96,11 +148,15 @@ def add_output_options(parser, what="results"):
 
 
 def check_out(args):
-    """Refuse an existing --out before any work is done (the write itself is atomic)."""
+    """Refuse an unusable --out before any work is done (the write itself is atomic)."""
     from pathlib import Path
 
-    if getattr(args, "out", None):
+    if getattr(args, "out", None) is not None:
+        if not args.out.strip():
+            raise CLIError("argument --out: empty file name")
         p = Path(args.out)
+        if p.suffix.lower() not in (".h5", ".hdf5", ".nc"):
+            raise CLIError(f"argument --out: must end in .h5 (HDF5), got {p.name!r}")
         if p.is_dir():
             raise CLIError(f"argument --out: {p} is a directory")
         if p.exists() and not args.force:

@@ -1,7 +1,6 @@
 """``lehmberg entangle``: ξ(t), ξ_∞ and P₂ of two ensembles from the moment equations (SPEC §5, §6)."""
 
 import math
-import sys
 
 from . import _common as c
 
@@ -67,6 +66,8 @@ def register(subparsers):
 def parse_times(text):
     """The --t list: finite numbers >= 0, sorted as given (CLIError otherwise)."""
     out = []
+    if not text.strip():
+        raise c.CLIError("argument --t: empty list of times")
     for part in text.split(","):
         part = part.strip()
         try:
@@ -103,6 +104,16 @@ def validate(args):
         raise c.CLIError("argument --kL: needs --N")
     if args.Z is not None and args.Z <= 1:
         raise c.CLIError(f"argument --Z: must be > 1, got {args.Z:g}")
+    c.in_range(args.Z, "--Z", hi=1e6)
+    c.in_range(args.d, "--d", hi=1e8)
+    c.in_range(args.kL, "--kL", *c.KL_RANGE)
+    c.in_range(args.x, "--x", hi=1e6)
+    c.in_range(args.gamma_add, "--gamma-add", hi=1e8)
+    c.in_range(args.rtol, "--rtol", hi=1e-3)
+    c.in_range(args.atol, "--atol", hi=1e-3)
+    if args.rates_method == "monte-carlo" and args.samples < 1024:
+        raise c.CLIError(f"argument --samples: must be >= 1024 for an honest standard error, "
+                         f"got {args.samples}")
     if not 0 < args.P0 <= 1:
         raise c.CLIError(f"argument --P0: must be in (0, 1], got {args.P0:g}")
     given = [n for n in RATE_NAMES if getattr(args, f"G_{n}") is not None]
@@ -132,12 +143,20 @@ def validate(args):
                 raise c.CLIError("argument --x: with user rates, include the pump in --G-du")
             if abs(2 * args.F - round(2 * args.F)) > 1e-12:
                 raise c.CLIError(f"argument --F: must be a half-integer, got {args.F:g}")
-    return parse_times(args.t) if args.t else None
+    return parse_times(args.t) if args.t is not None else None
+
+
+def _as_given(times):
+    """Index that puts values computed on the sorted times back in the order the user gave."""
+    import numpy as np
+
+    order = np.argsort(np.asarray(times), kind="stable")
+    back = np.empty_like(order)
+    back[order] = np.arange(order.size)
+    return back
 
 
 def run(args):
-    import numpy as np
-
     from .. import moments
 
     times = validate(args)
@@ -172,9 +191,7 @@ def run(args):
                           xi_ideal=(p.mu - p.nu) ** 2)
             if times is not None:
                 sol = moments.integrate_two_level(p, times, rtol=args.rtol, atol=args.atol)
-                order = np.argsort(np.asarray(times), kind="stable")
-                back = np.empty_like(order)
-                back[order] = np.arange(order.size)
+                back = _as_given(times)
                 result.update(t=times, xi_t=sol.xi[back].tolist(), P_t=sol.P2[back].tolist(),
                               xi_t_err=sol.xi_err[back].tolist(),
                               xi_t_eq14=moments.xi_adiabatic(p, times).tolist(),
@@ -202,9 +219,7 @@ def run(args):
                           **{k: v for k, v in p.as_dict().items() if k not in ("d", "Z")})
             if times is not None:
                 sol = moments.integrate_three_level(p, times, rtol=args.rtol, atol=args.atol)
-                order = np.argsort(np.asarray(times), kind="stable")
-                back = np.empty_like(order)
-                back[order] = np.arange(order.size)
+                back = _as_given(times)
                 result.update(t=times, xi_t=sol.xi[back].tolist(), P_t=sol.P2[back].tolist(),
                               xi_t_err=sol.xi_err[back].tolist(),
                               N2_t=sol.arrays["N2"][back].tolist(),
@@ -213,10 +228,18 @@ def run(args):
     except ValueError as exc:
         raise c.CLIError(str(exc)) from None
 
-    if args.out:
-        write(args.out, args.force, result)
-    if args.plot:
-        plot(args, p, times, result)
+    c.require_finite({k: v for k, v in result.items() if k not in ("d_err", "Gamma_ij_err")},
+                     "results")
+    targets = [t for t in (args.out, args.plot) if t]
+    if targets:
+        from ..io import staged
+
+        with staged(targets, args.force) as tmps:
+            tmp = dict(zip(targets, tmps))
+            if args.out:
+                write(tmp[args.out], result, c.command_line(args))
+            if args.plot:
+                plot(args, p, times, result, tmp[args.plot])
     if args.json:
         c.print_json(result)
         return 0
@@ -227,12 +250,15 @@ def run(args):
     return 0
 
 
-def plot(args, p, times, result):
+def plot(args, p, times, result, tmp):
     """ξ(t), P₂(t) on a dense grid up to max(--t), or to 5 polarisation times."""
     import numpy as np
 
     from .. import moments
-    from ..figures import entangle_figure, save_atomic
+    import matplotlib.pyplot as plt
+
+    from ..figures import entangle_figure
+    from ..io import save_figure
 
     if times:
         t_end = max(times)
@@ -249,8 +275,9 @@ def plot(args, p, times, result):
         approx, label = moments.xi_exp_longtime(p, grid), "Eq. (23)"
     title = f"{args.model}, d = {result['d']:.4g}, Z = {result['Z']:.4g}, " \
             f"Γ_d^add = {args.gamma_add:g}"
-    save_atomic(entangle_figure(grid, sol.xi, sol.P2, result["xi_inf"], approx, label, title),
-                args.plot, args.force)
+    fig = entangle_figure(grid, sol.xi, sol.P2, result["xi_inf"], approx, label, title)
+    save_figure(fig, tmp, args.plot, dpi=110)
+    plt.close(fig)
 
 
 def table(r):
@@ -280,13 +307,13 @@ def table(r):
     return "\n".join(lines)
 
 
-def write(path, force, result):
+def write(path, result, command):
     import numpy as np
 
-    from ..io import atomic_h5
+    from ..io import new_h5
 
-    with atomic_h5(path, force) as f:
-        f.attrs["command"] = " ".join(["lehmberg"] + sys.argv[1:]) if sys.argv else "lehmberg"
+    with new_h5(path) as f:
+        f.attrs["command"] = command
         f.attrs["units"] = "rates in units of Gamma; times in units of 1/Gamma"
         for key, value in result.items():
             if isinstance(value, list):

@@ -4,8 +4,9 @@ Each figure is written as PNG and PDF, and all plotted data go into one HDF5
 file (default ``data/figures_entangle.h5``), one group per figure, with units.
 """
 
-import sys
 from pathlib import Path
+
+import numpy as np
 
 from . import _common as c
 
@@ -29,8 +30,6 @@ def register(subparsers):
 
 
 def fig3_data(d):
-    import numpy as np
-
     from ..moments import two_level, xi_steady
 
     Z = np.linspace(1.01, 4.0, 300)
@@ -40,8 +39,6 @@ def fig3_data(d):
 
 
 def fig4_data(d):
-    import numpy as np
-
     from ..moments import optimize_Z, two_level
 
     x = np.linspace(0.0, 10.0, 41)
@@ -57,8 +54,6 @@ def fig4_data(d):
 
 
 def fig7_data(d):
-    import numpy as np
-
     from ..cs133 import model, optimal_pump
     from ..moments import xi_exp_steady
 
@@ -71,8 +66,6 @@ def fig7_data(d):
 
 
 def fig8_data(d):
-    import numpy as np
-
     from ..cs133 import model, optimal_pump
     from ..moments import integrate_three_level, xi_exp_longtime
 
@@ -95,8 +88,10 @@ UNITS = {"Z": "1", "gamma_add": "Gamma", "xi_inf": "1", "x": "1", "xi_opt": "1",
 
 
 def run(args):
+    import matplotlib.pyplot as plt
+
     from .. import figures
-    from ..io import atomic_h5
+    from ..io import check_targets, new_h5, save_figure, staged
 
     which = []
     for part in args.which.split(","):
@@ -106,17 +101,18 @@ def run(args):
     out = Path(args.outdir)
     if not out.is_dir():
         raise c.CLIError(f"argument --outdir: {out} is not a directory")
+    if Path(args.h5).suffix.lower() not in (".h5", ".hdf5"):
+        raise c.CLIError(f"argument --h5: must end in .h5, got {args.h5!r}")
     targets = [out / f"fig{n}.{ext}" for n in which for ext in ("png", "pdf")] + [out / args.h5]
-    if not args.force:
-        for t in targets:
-            if t.exists():
-                raise c.CLIError(f"{t} exists (use --force to overwrite)")
+    check_targets(targets, args.force)  # before minutes of work, not after
     d = args.d
     data = {}
     for n in which:
         data[n] = {"3": fig3_data, "4": fig4_data, "7": fig7_data, "8": fig8_data}[n](d)
-    for n, D in data.items():
-        for ext in ("png", "pdf"):
+    c.require_finite({n: {k: np.asarray(v, dtype=float).tolist() for k, v in D.items()
+                          if hasattr(v, "shape")} for n, D in data.items()}, "figure data")
+    with staged(targets, args.force) as tmps:
+        for n, D in data.items():
             if n == "3":
                 fig = figures.fig3(D["Z"], dict(zip(GA_FIG3, D["xi_inf"])), d)
             elif n == "4":
@@ -127,19 +123,22 @@ def run(args):
             else:
                 fig = figures.fig8(D["t"], dict(zip(GA_FIG78, D["xi_exp"])), d,
                                    dict(zip(GA_FIG78, D["xi_exp_eq23"])))
-            figures.save_atomic(fig, out / f"fig{n}.{ext}", args.force)
-    with atomic_h5(out / args.h5, args.force) as f:
-        f.attrs["command"] = " ".join(["lehmberg"] + sys.argv[1:]) if sys.argv else "lehmberg"
-        f.attrs["d"] = d
-        f.attrs["units"] = "rates in units of Gamma; times in units of 1/Gamma"
-        for n, D in data.items():
-            g = f.create_group(f"fig{n}")
-            for k, v in D.items():
-                if hasattr(v, "shape"):
-                    ds = g.create_dataset(k, data=v)
-                    ds.attrs["units"] = UNITS.get(k, "1")
-                else:
-                    g.attrs[k] = v
+            for ext in ("png", "pdf"):
+                i = targets.index(out / f"fig{n}.{ext}")
+                save_figure(fig, tmps[i], targets[i], dpi=110)
+            plt.close(fig)
+        with new_h5(tmps[-1]) as f:
+            f.attrs["command"] = c.command_line(args)
+            f.attrs["d"] = d
+            f.attrs["units"] = "rates in units of Gamma; times in units of 1/Gamma"
+            for n, D in data.items():
+                g = f.create_group(f"fig{n}")
+                for k, v in D.items():
+                    if hasattr(v, "shape"):
+                        ds = g.create_dataset(k, data=v)
+                        ds.attrs["units"] = UNITS.get(k, "1")
+                    else:
+                        g.attrs[k] = v
     for t in targets:
         print(f"wrote {t}")
     return 0

@@ -1,8 +1,5 @@
 """``lehmberg rates``: Monte-Carlo position-averaged Lehmberg rates of one or two clouds."""
 
-import math
-import sys
-
 from . import _common as c
 
 
@@ -57,6 +54,10 @@ def geometry(args):
         args.kL = 2.0 * math.pi * args.L / args.wavelength
     if getattr(args, "R", None) is not None:
         args.kR = 2.0 * math.pi * args.R / args.wavelength
+    c.in_range(args.kL, "--L (as k_L L)" if getattr(args, "L", None) is not None else "--kL",
+               *c.KL_RANGE)
+    c.in_range(args.kR, "--R (as k_L R)" if getattr(args, "R", None) is not None else "--kR",
+               hi=c.KR_MAX)
     return c.unit_vector(args.R_dir, "--R-dir"), c.unit_vector(args.p_hat, "--p-hat")
 
 
@@ -78,6 +79,7 @@ def run(args):
     if args.samples < 1024:
         raise c.CLIError(f"argument --samples: must be >= 1024 for an honest standard error, "
                          f"got {args.samples}")
+    c.in_range(args.samples, "--samples", hi=1e13)
     c.check_out(args)
     pairs = ["intra"] + (["inter"] if args.kR is not None else [])
     results = {}
@@ -93,13 +95,20 @@ def run(args):
 
 
 def report(args, results, recorded):
-    """Print (JSON or table) and write --out; shared with ``lehmberg reference``."""
+    """Print (JSON or table) and write --out; shared with ``lehmberg reference``.
+
+    Everything is formatted and checked before the file is written, and the file
+    before anything is printed: a failure leaves neither output behind.
+    """
+    as_dicts = {k: v.as_dict(args.N) for k, v in results.items()}
+    c.require_finite(as_dicts, "rates")
+    text = None if args.json else table(args, results)
     if args.out:
-        write(args.out, args.force, results, recorded, args.N)
+        write(args.out, args.force, results, recorded, args.N, c.command_line(args))
     if args.json:
-        c.print_json({k: v.as_dict(args.N) for k, v in results.items()})
+        c.print_json(as_dicts)
         return
-    print(table(args, results))
+    print(text)
     if args.out:
         print(f"wrote {args.out}")
 
@@ -131,13 +140,13 @@ def table(args, results):
     return "\n".join(lines)
 
 
-def write(path, force, results, recorded, N):
+def write(path, force, results, recorded, N, command):
     from ..io import atomic_h5, write_estimate
 
     with atomic_h5(path, force) as f:
         for key, value in recorded.items():
             f.attrs[key] = "none" if value is None else value
         f.attrs["units"] = "rates in units of Gamma; lengths in units of 1/k_L"
-        f.attrs["command"] = " ".join(["lehmberg"] + sys.argv[1:]) if sys.argv else "lehmberg"
+        f.attrs["command"] = command
         for which, est in results.items():
             write_estimate(f.create_group(which), est, N)

@@ -104,7 +104,7 @@ def run(args):
             bar.update(finished - bar.n)
             state["finished"] = finished
 
-        command = " ".join(["lehmberg"] + sys.argv[1:]) if sys.argv else "lehmberg scan"
+        command = c.command_line(args)
         try:
             summary = scan.run_scan(grid, args.out, client, progress, args.checkpoint_every,
                                     args.force, command)

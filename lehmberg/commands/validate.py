@@ -1,14 +1,11 @@
 """``lehmberg validate``: Appendix B checked numerically; writes the dataset and the figure."""
 
-import contextlib
 import json
-import os
-import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ..io import new_h5, save_figure, staged
 from . import _common as c
 
 
@@ -68,9 +65,11 @@ def run(args):
 
         data = run_validation(args.quick, args.mc_samples, args.seed, progress, not args.no_mc)
     fig = figure(data)
-    write_h5(args.out, args.force, data, args)
-    _save_fig(fig, png, dpi=110)
-    _save_fig(fig, pdf)
+    c.require_finite(data["summary"], "summary")
+    with staged([args.out, png, pdf], args.force) as (t_h5, t_png, t_pdf):
+        write_h5(t_h5, data, args)
+        save_figure(fig, t_png, png, dpi=110)
+        save_figure(fig, t_pdf, pdf)
     if args.json:
         c.print_json(data["summary"])
     else:
@@ -85,24 +84,6 @@ def run(args):
         print(f"  paper's no-dipole inter-cloud formula vs reference: max relative difference "
               f"{s['paper_formula_max_rel_diff']:.1e}")
     return 0
-
-
-def _save_fig(fig, path, **kw):
-    """Write a figure atomically: a temporary file in the same directory, then os.replace."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=directory)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format=path.suffix.lstrip(".").lower(), **kw)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _put(group, name, value, units="Gamma", description="", dims=None):
@@ -137,12 +118,10 @@ def _put_rates(group, d, dims, error_kind):
          description="integrand evaluations (reference) or pair samples (Monte Carlo)")
 
 
-def write_h5(path, force, data, args):
+def write_h5(path, data, args):
     """The dataset: one group per scan, coordinates as HDF5 dimension scales with units."""
-    from ..io import atomic_h5
-
-    with atomic_h5(path, force) as f:
-        f.attrs["command"] = " ".join(["lehmberg"] + sys.argv[1:]) if sys.argv else "lehmberg validate"
+    with new_h5(path) as f:
+        f.attrs["command"] = c.command_line(args)
         f.attrs["units"] = "rates in units of Gamma; lengths in units of 1/k_L"
         f.attrs["geometry"] = ("probe k_L along z; cloud I at 0, cloud II at R z; r = r_i - r_j, "
                                "i in I, j in II; Gaussian clouds, per-axis std L/sqrt(2)")
