@@ -8,24 +8,14 @@ import sys
 import h5py
 import pytest
 
-from lehmberg.cli import main
 from lehmberg.io import read_rates
 
 KEYS = {"Gamma_ij", "Gamma_ij_err", "G_ij", "G_ij_err", "gamma_bar", "gamma_bar_err", "g_bar",
         "g_bar_err", "n_samples"}
 
 
-def run(capsys, *argv):
-    try:
-        status = main(list(argv))
-    except SystemExit as exc:
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def test_json_has_the_documented_keys(capsys):
-    status, out, err = run(capsys, "rates", "--kL", "2", "--kR", "4", "--samples", "20000",
+def test_json_has_the_documented_keys(cli):
+    status, out, err = cli("rates", "--kL", "2", "--kR", "4", "--samples", "20000",
                            "--seed", "1", "--N", "1000", "--json")
     assert status == 0
     obj = json.loads(out)  # exactly one JSON object
@@ -34,19 +24,19 @@ def test_json_has_the_documented_keys(capsys):
         assert KEYS <= set(part)
         assert part["d"] == pytest.approx(1000 * part["Gamma_ij"])
         assert len(part["gamma_bar"]) == 2 and len(part["g_bar_err"]) == 2
-    status, out, _ = run(capsys, "rates", "--kL", "2", "--samples", "20000", "--json")
+    status, out, _ = cli("rates", "--kL", "2", "--samples", "20000", "--json")
     assert set(json.loads(out)) == {"intra"}
 
 
-def test_table_shows_asymptote(capsys):
-    status, out, _ = run(capsys, "rates", "--kL", "3", "--samples", "20000")
+def test_table_shows_asymptote(cli):
+    status, out, _ = cli("rates", "--kL", "3", "--samples", "20000")
     assert status == 0
     assert "3/(4(k_L L)^2) = 0.0833333" in out and "Gamma_ij" in out and "±" in out
 
 
-def test_hdf5_round_trip_and_provenance(tmp_path, capsys):
+def test_hdf5_round_trip_and_provenance(tmp_path, cli):
     path = tmp_path / "r.h5"
-    status, out, _ = run(capsys, "rates", "--kL", "1.5", "--kR", "3", "--samples", "20000",
+    status, out, _ = cli("rates", "--kL", "1.5", "--kR", "3", "--samples", "20000",
                          "--seed", "7", "--json", "--out", str(path))
     assert status == 0
     printed = json.loads(out)
@@ -63,17 +53,17 @@ def test_hdf5_round_trip_and_provenance(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["r.h5"]  # no temporary left behind
 
 
-def test_existing_file_is_not_overwritten_without_force(tmp_path, capsys):
+def test_existing_file_is_not_overwritten_without_force(tmp_path, cli):
     path = tmp_path / "r.h5"
     path.write_bytes(b"precious")
-    status, _, err = run(capsys, "rates", "--kL", "1", "--samples", "2000", "--out", str(path))
+    status, _, err = cli("rates", "--kL", "1", "--samples", "2000", "--out", str(path))
     assert status == 2 and "--force" in err and len(err.strip().splitlines()) == 1
     assert path.read_bytes() == b"precious"
-    status, _, _ = run(capsys, "rates", "--kL", "1", "--samples", "2000", "--out", str(path), "--force")
+    status, _, _ = cli("rates", "--kL", "1", "--samples", "2000", "--out", str(path), "--force")
     assert status == 0 and h5py.is_hdf5(path)
 
 
-def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch, capsys):
+def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch, cli):
     import lehmberg.io
 
     def boom(*a, **k):
@@ -81,7 +71,7 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(lehmberg.io, "write_estimate", boom)
     path = tmp_path / "r.h5"
-    status, _, err = run(capsys, "rates", "--kL", "1", "--samples", "2000", "--out", str(path))
+    status, _, err = cli("rates", "--kL", "1", "--samples", "2000", "--out", str(path))
     assert status == 130 and "interrupted" in err
     assert list(tmp_path.iterdir()) == []
 
@@ -102,11 +92,11 @@ BAD = [
 
 @pytest.mark.parametrize("argv, name", BAD + [(["reference", "--kL", "1e7"], "--kL"),
                                              (["reference", "--kL", "1", "--shape", "cube"], "--shape")])
-def test_bad_input_one_line_exit_2_no_file(argv, name, tmp_path, capsys):
+def test_bad_input_one_line_exit_2_no_file(argv, name, tmp_path, cli):
     if not argv or argv[0] != "reference":
         argv = ["rates"] + argv
     path = tmp_path / "out.h5"
-    status, out, err = run(capsys, *argv, "--out", str(path))
+    status, out, err = cli(*argv, "--out", str(path))
     assert status == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and name in lines[0] and "Traceback" not in err
@@ -124,40 +114,40 @@ def test_console_script_end_to_end(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
-def test_physical_lengths_are_converted_once(tmp_path, capsys):
+def test_physical_lengths_are_converted_once(tmp_path, cli):
     import math
 
     path = tmp_path / "p.h5"
-    status, out, _ = run(capsys, "rates", "--L", "2e-6", "--R", "1e-5", "--wavelength", "800e-9",
+    status, out, _ = cli("rates", "--L", "2e-6", "--R", "1e-5", "--wavelength", "800e-9",
                          "--samples", "4096", "--json", "--out", str(path))
     assert status == 0
     inputs = read_rates(path)["inputs"]
     assert inputs["kL"] == pytest.approx(2 * math.pi * 2e-6 / 800e-9, rel=1e-15)
     assert inputs["kR"] == pytest.approx(2 * math.pi * 1e-5 / 800e-9, rel=1e-15)
     assert inputs["L_metres"] == 2e-6
-    status, _, err = run(capsys, "rates", "--L", "1e-5", "--kL", "3")
+    status, _, err = cli("rates", "--L", "1e-5", "--kL", "3")
     assert status == 2 and "--L" in err
 
 
 @pytest.mark.parametrize("out, name", [("", "--out"), ("x.txt", "--out")])
-def test_bad_out_names(out, name, tmp_path, capsys, monkeypatch):
+def test_bad_out_names(out, name, tmp_path, cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    status, _, err = run(capsys, "rates", "--kL", "1", "--samples", "2048", "--out", out)
+    status, _, err = cli("rates", "--kL", "1", "--samples", "2048", "--out", out)
     assert status == 2 and name in err and len(err.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
 
 
-def test_extreme_but_valid_dipole_components(capsys):
-    status, out, _ = run(capsys, "rates", "--kL", "1", "--samples", "2048", "--json",
+def test_extreme_but_valid_dipole_components(cli):
+    status, out, _ = cli("rates", "--kL", "1", "--samples", "2048", "--json",
                          "--p-hat", "1e300", "1e300", "0")
-    same, out2, _ = run(capsys, "rates", "--kL", "1", "--samples", "2048", "--json",
+    same, out2, _ = cli("rates", "--kL", "1", "--samples", "2048", "--json",
                         "--p-hat", "1e-320", "1e-320", "0")
     assert status == same == 0 and json.loads(out) == json.loads(out2)
 
 
-def test_provenance_records_the_arguments_given(tmp_path, capsys, monkeypatch):
+def test_provenance_records_the_arguments_given(tmp_path, cli, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["/some/script.py", "--unrelated"])
     path = tmp_path / "p.h5"
-    status, _, _ = run(capsys, "rates", "--kL", "1", "--samples", "2048", "--out", str(path))
+    status, _, _ = cli("rates", "--kL", "1", "--samples", "2048", "--out", str(path))
     with h5py.File(path) as f:
         assert f.attrs["command"] == f"lehmberg rates --kL 1 --samples 2048 --out {path}"

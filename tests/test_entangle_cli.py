@@ -5,20 +5,10 @@ import json
 import h5py
 import pytest
 
-from lehmberg.cli import main
 
 
-def run(capsys, *argv):
-    try:
-        status = main(list(argv))
-    except SystemExit as exc:
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def test_json_keys_and_optimum(capsys):
-    status, out, _ = run(capsys, "entangle", "--d", "30", "--gamma-add", "20", "--optimize-Z",
+def test_json_keys_and_optimum(cli):
+    status, out, _ = cli("entangle", "--d", "30", "--gamma-add", "20", "--optimize-Z",
                          "--t", "0,0.5,40", "--json")
     assert status == 0
     obj = json.loads(out)
@@ -28,20 +18,20 @@ def test_json_keys_and_optimum(capsys):
     assert obj["xi_t"][-1] == pytest.approx(obj["xi_inf"], rel=1e-6)
 
 
-def test_N_kL_gives_d_with_error_and_source(capsys):
-    status, out, _ = run(capsys, "entangle", "--N", "1e6", "--kL", "100", "--Z", "1.5", "--json")
+def test_N_kL_gives_d_with_error_and_source(cli):
+    status, out, _ = cli("entangle", "--N", "1e6", "--kL", "100", "--Z", "1.5", "--json")
     obj = json.loads(out)
     assert status == 0 and "reference" in obj["d_source"]
     assert obj["d"] == pytest.approx(75.0, rel=1e-3) and obj["d"] < obj["d_asymptote"]
     assert obj["d_err"] >= 0
-    status, out, _ = run(capsys, "entangle", "--N", "1e6", "--kL", "100", "--Z", "1.5",
+    status, out, _ = cli("entangle", "--N", "1e6", "--kL", "100", "--Z", "1.5",
                          "--rates-method", "asymptote", "--json")
     assert json.loads(out)["d"] == pytest.approx(75.0)
 
 
-def test_three_level_preset_and_files(tmp_path, capsys):
+def test_three_level_preset_and_files(tmp_path, cli):
     h5, png = tmp_path / "e.h5", tmp_path / "e.png"
-    status, out, _ = run(capsys, "entangle", "--model", "three-level", "--preset", "cs133",
+    status, out, _ = cli("entangle", "--model", "three-level", "--preset", "cs133",
                          "--d", "30", "--x-repump", "1", "--t", "0,1", "--json", "--out", str(h5),
                          "--plot", str(png))
     assert status == 0
@@ -76,23 +66,23 @@ def test_three_level_preset_and_files(tmp_path, capsys):
     (["--N", "1e6", "--kL", "30", "--Z", "2", "--rates-method", "monte-carlo", "--samples", "10"],
      "--samples"),
 ])
-def test_bad_input_one_line_exit_2_no_file(tmp_path, capsys, argv, needle):
+def test_bad_input_one_line_exit_2_no_file(tmp_path, cli, argv, needle):
     out = tmp_path / "x.h5"
-    status, stdout, err = run(capsys, "entangle", *argv, "--out", str(out))
+    status, stdout, err = cli("entangle", *argv, "--out", str(out))
     assert status == 2
     assert needle in err and err.count("\n") == 1 and "Traceback" not in err
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
-def test_existing_out_refused_before_work(tmp_path, capsys):
+def test_existing_out_refused_before_work(tmp_path, cli):
     out = tmp_path / "x.h5"
     out.write_text("keep")
-    status, _, err = run(capsys, "entangle", "--d", "30", "--Z", "2", "--out", str(out))
+    status, _, err = cli("entangle", "--d", "30", "--Z", "2", "--out", str(out))
     assert status == 2 and "exists" in err and out.read_text() == "keep"
 
 
-def test_figures_two_level(tmp_path, capsys):
-    status, out, _ = run(capsys, "figures", "--outdir", str(tmp_path), "--which", "3,4")
+def test_figures_two_level(tmp_path, cli):
+    status, out, _ = cli("figures", "--outdir", str(tmp_path), "--which", "3,4")
     assert status == 0
     for name in ("fig3.png", "fig3.pdf", "fig4.png", "fig4.pdf", "figures_entangle.h5"):
         assert (tmp_path / name).stat().st_size > 1000
@@ -102,14 +92,14 @@ def test_figures_two_level(tmp_path, capsys):
         assert f["fig4/xi_opt"][()].min() < 0.85
 
 
-def test_figures_checks_every_target_before_work(tmp_path, capsys):
-    status, _, err = run(capsys, "figures", "--outdir", str(tmp_path), "--which", "3",
+def test_figures_checks_every_target_before_work(tmp_path, cli):
+    status, _, err = cli("figures", "--outdir", str(tmp_path), "--which", "3",
                          "--h5", "nodir/x.h5")
     assert status == 2 and "nodir" in err and len(err.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
 
 
-def test_interrupted_figures_leave_no_file(tmp_path, capsys, monkeypatch):
+def test_interrupted_figures_leave_no_file(tmp_path, cli, monkeypatch):
     import lehmberg.io
 
     real = lehmberg.io.save_figure
@@ -122,5 +112,5 @@ def test_interrupted_figures_leave_no_file(tmp_path, capsys, monkeypatch):
         return real(*a, **k)
 
     monkeypatch.setattr(lehmberg.io, "save_figure", interrupt_second)
-    status, _, err = run(capsys, "figures", "--outdir", str(tmp_path), "--which", "3")
+    status, _, err = cli("figures", "--outdir", str(tmp_path), "--which", "3")
     assert status == 130 and list(tmp_path.iterdir()) == []
