@@ -151,3 +151,33 @@ def test_provenance_records_the_arguments_given(tmp_path, cli, monkeypatch):
     status, _, _ = cli("rates", "--kL", "1", "--samples", "2048", "--out", str(path))
     with h5py.File(path) as f:
         assert f.attrs["command"] == f"lehmberg rates --kL 1 --samples 2048 --out {path}"
+
+
+@pytest.mark.parametrize("argv, method", [
+    ([], "planewave"), (["--method", "pairs"], "pairs"),
+    (["--method", "clouds", "--atoms", "300", "--replicas", "8"], "clouds"),
+    (["--atoms", "300", "--replicas", "8"], "clouds"),
+])
+def test_method_is_reported_and_estimates_agree(argv, method, cli):
+    """Every estimator against the quadrature reference, within 4 of its standard errors."""
+    from lehmberg.reference import reference_rates
+
+    status, out, _ = cli("rates", "--kL", "2", "--kR", "5", "--samples", "200000", "--json", *argv)
+    assert status == 0
+    obj = json.loads(out)
+    for which, kR in (("intra", None), ("inter", 5.0)):
+        assert obj[which]["method"] == method
+        ref = reference_rates(2.0, kR)
+        if method == "clouds" and which == "inter":
+            continue  # Ḡ of realised overlapping clouds is heavy-tailed: no honest error bar
+        assert abs(obj[which]["Gamma_ij"] - ref.Gamma_ij) <= 4 * obj[which]["Gamma_ij_err"]
+
+
+@pytest.mark.parametrize("argv, name", [
+    (["--method", "pairs", "--atoms", "100"], "--atoms"), (["--atoms", "1"], "--atoms"),
+    (["--atoms", "100", "--replicas", "1"], "--replicas"), (["--replicas", "5"], "--replicas"),
+    (["--method", "fast"], "--method"),
+])
+def test_bad_method_options(argv, name, cli):
+    status, _, err = cli("rates", "--kL", "2", *argv)
+    assert status == 2 and name in err and len(err.strip().splitlines()) == 1

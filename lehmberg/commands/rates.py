@@ -9,8 +9,17 @@ def register(subparsers):
         description="Position-averaged Lehmberg rates in units of Γ (SPEC §3), by Monte Carlo over "
                     "independent pairs, each with its standard error from independent batches.")
     add_geometry_options(p)
+    p.add_argument("--method", choices=["auto", "pairs", "clouds", "planewave"], default="auto",
+                   help="estimator: independent pairs, realised clouds (pair sums over --atoms "
+                        "atoms, --replicas snapshots), plane waves (integral over emission "
+                        "directions); auto (default) picks the fastest valid one and says which")
     p.add_argument("--samples", type=c.positive_int, default=10**6,
-                   help="pair samples per pair of clouds (with --rel-err: the cap; default 1e6)")
+                   help="pair samples (pairs) or emission directions (planewave; per replica "
+                        "with --atoms) per pair of clouds; with --rel-err the cap (default 1e6)")
+    p.add_argument("--atoms", type=c.positive_int, default=None,
+                   help="atoms per realised cloud (clouds, planewave; default 1000 for clouds)")
+    p.add_argument("--replicas", type=c.positive_int, default=None,
+                   help="independent realised clouds (default 32 with --atoms)")
     p.add_argument("--rel-err", type=c.positive_float, default=None,
                    help="stop when the relative standard error of Gamma_ij is below this")
     p.add_argument("--seed", type=c.nonnegative_int, default=0, help="master seed (default 0)")
@@ -73,25 +82,64 @@ def inputs(args, R_dir, p_hat, extra=()):
 
 
 def run(args):
-    from ..average import mc_rates
+    from ..planewave import choose_method
 
     R_dir, p_hat = geometry(args)
     if args.samples < 1024:
         raise c.CLIError(f"argument --samples: must be >= 1024 for an honest standard error, "
                          f"got {args.samples}")
     c.in_range(args.samples, "--samples", hi=1e13)
+    if args.atoms is not None and args.atoms < 2:
+        raise c.CLIError(f"argument --atoms: must be >= 2, got {args.atoms}")
+    if args.replicas is not None and args.replicas < 2:
+        raise c.CLIError(f"argument --replicas: must be >= 2 for a standard error, got {args.replicas}")
+    if args.method == "pairs" and (args.atoms or args.replicas):
+        raise c.CLIError("argument --atoms/--replicas: not with --method pairs (independent pairs)")
+    if args.replicas is not None and args.atoms is None and args.method != "clouds":
+        raise c.CLIError("argument --replicas: needs --atoms")
     c.check_out(args)
+    method, reason = args.method, "chosen with --method"
+    if method == "auto":
+        method, reason = choose_method(args.kL, args.kR, args.shape, args.rel_err, args.atoms,
+                                       args.replicas)
+    if method == "clouds":
+        args.atoms = args.atoms or 1000
+    if args.atoms is not None:
+        args.replicas = args.replicas or 32
     pairs = ["intra"] + (["inter"] if args.kR is not None else [])
     results = {}
     for which in pairs:
-        with c.progress_bar(args.samples, f"{which} pairs", "pair") as bar:
-            def progress(done, total, bar=bar):
+        total = args.replicas if args.atoms is not None else args.samples
+        with c.progress_bar(total, f"{which} [{method}]", "step") as bar:
+            def progress(done, cap, bar=bar):
+                bar.total = cap
                 bar.update(done - bar.n)
 
-            results[which] = mc_rates(args.kL, args.kR if which == "inter" else None, R_dir, p_hat,
-                                      args.shape, args.samples, args.rel_err, args.seed, progress)
-    report(args, results, inputs(args, R_dir, p_hat, ("samples", "rel_err", "seed")))
+            results[which] = estimate(method, args, None if which == "intra" else args.kR,
+                                      R_dir, p_hat, progress)
+    recorded = inputs(args, R_dir, p_hat, ("samples", "rel_err", "seed", "atoms", "replicas"))
+    recorded.update(method=method, method_reason=reason)
+    report(args, results, recorded)
     return 0
+
+
+def estimate(method, args, kR, R_dir, p_hat, progress):
+    """One pair of clouds with the chosen estimator."""
+    if method == "pairs":
+        from ..average import mc_rates
+
+        return mc_rates(args.kL, kR, R_dir, p_hat, args.shape, args.samples, args.rel_err,
+                        args.seed, progress)
+    if method == "clouds":
+        from ..pairsum import cloud_rates
+
+        return cloud_rates(args.kL, kR, R_dir, p_hat, args.shape, args.atoms, args.replicas,
+                           args.seed, progress)
+    from ..planewave import planewave_rates
+
+    return planewave_rates(args.kL, kR, R_dir, p_hat, args.shape, rel_err=args.rel_err,
+                           max_directions=args.samples, seed=args.seed, atoms=args.atoms,
+                           replicas=args.replicas, progress=progress)
 
 
 def report(args, results, recorded):
@@ -121,7 +169,9 @@ def table(args, results):
              + f", {args.shape} clouds; rates in units of Γ, ± {kind}"]
     for which, est in results.items():
         label = {"intra": "inside cloud I (I,I)", "inter": "between clouds (I,II)"}[which]
-        lines.append(f"  {label}  [{est.method}, {est.n_samples:,} samples]")
+        unit = {"pairs": "pair samples", "planewave": "directions", "clouds": "atom pairs",
+                "reference": "integrand evaluations"}.get(est.method, "samples")
+        lines.append(f"  {label}  [{est.method}, {est.n_samples:,} {unit}]")
         a = asymptote(args.kL)
         lines.append(f"    Gamma_ij = {c.fmt_pm(est.Gamma_ij, est.Gamma_ij_err):<28}"
                      f" paper 3/(4(k_L L)^2) = {a:.6g}  (ratio {est.Gamma_ij / a:.4g})")
