@@ -242,6 +242,9 @@ def estimate_pairs(clouds, which="intra", p_hat=(1.0, 0.0, 0.0), samples=10**6, 
     rel_err : float, optional
         Stop as soon as the relative standard error of Γ_ij is below this
         (judged after at least 32 batches); ``Rates.target_met`` says whether it was.
+        The judgement uses the run's own error estimate: at large k_L L, where
+        single samples are heavy-tailed, a short run can underestimate its error
+        and stop early; prefer the plane-wave estimator there.
     seed : int
         Master seed; batch b uses ``make_rng(seed, STREAMS[which], b)``.
     batch_size : int, optional
