@@ -34,6 +34,7 @@ import numpy as np
 
 from sampling import TwoClouds, make_rng
 
+from ._checks import unit_vector
 from .kernels import combine, radial
 from .result import Rates
 
@@ -202,21 +203,9 @@ def symmetrised_samples(r, clouds, which="intra", p_hat=(1.0, 0.0, 0.0)):
 
     Mainly for tests and for looking at the distribution of single samples.
     """
-    p = _unit(p_hat)
+    p = np.zeros(3) if p_hat is None else unit_vector(p_hat, "p_hat")  # 0: no dipole factor
     r = np.ascontiguousarray(r, dtype=np.float64)
     return _per_sample(r, p[0], p[1], p[2], *_law_params(clouds, which))
-
-
-def _unit(p_hat):
-    if p_hat is None:  # no dipole factor
-        return np.zeros(3)
-    p = np.asarray(p_hat, dtype=np.float64)
-    if p.shape != (3,) or not np.all(np.isfinite(p)):
-        raise ValueError(f"p_hat must be a finite 3-vector, got {p_hat!r}")
-    n = np.linalg.norm(p)
-    if n == 0:
-        raise ValueError("p_hat must not be the zero vector")
-    return p / n
 
 
 def default_batch_size(samples):
@@ -262,7 +251,7 @@ def estimate_pairs(clouds, which="intra", p_hat=(1.0, 0.0, 0.0), samples=10**6, 
         raise ValueError(f"samples must be >= 1024 for an honest standard error, got {samples}")
     if rel_err is not None and not (math.isfinite(rel_err) and rel_err > 0):
         raise ValueError(f"rel_err must be finite and > 0, got {rel_err!r}")
-    p = _unit(p_hat)
+    p = np.zeros(3) if p_hat is None else unit_vector(p_hat, "p_hat")  # 0: no dipole factor
     batch = int(batch_size or default_batch_size(samples))
     nbatches = math.ceil(samples / batch)
     params = _law_params(clouds, which)

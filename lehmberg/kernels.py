@@ -25,6 +25,8 @@ import math
 import numba as nb
 import numpy as np
 
+from ._checks import unit_vector
+
 __all__ = ["SERIES_X", "radial", "combine", "kernel_xs", "kernel_vec", "gamma", "g", "J"]
 
 #: Below this x = k r the radial functions of γ come from their series.
@@ -114,16 +116,6 @@ def _g_ufunc(rx, ry, rz, px, py, pz, k):
     return kernel_vec(rx, ry, rz, px, py, pz, k)[1]
 
 
-def _unit(p_hat):
-    p = np.asarray(p_hat, dtype=np.float64)
-    if p.shape != (3,) or not np.all(np.isfinite(p)):
-        raise ValueError("p_hat must be a finite 3-vector")
-    n = np.linalg.norm(p)
-    if n == 0.0:
-        raise ValueError("p_hat must not be the zero vector")
-    return p / n
-
-
 def _split(r):
     r = np.asarray(r, dtype=np.float64)
     if r.shape[-1:] != (3,):
@@ -149,13 +141,13 @@ def gamma(r, p_hat=(1.0, 0.0, 0.0), k=1.0):
     >>> float(gamma([0.0, 0.0, 0.0]))
     1.0
     """
-    px, py, pz = _unit(p_hat)
+    px, py, pz = unit_vector(p_hat, "p_hat")
     return _gamma_ufunc(*_split(r), px, py, pz, float(k))
 
 
 def g(r, p_hat=(1.0, 0.0, 0.0), k=1.0):
     """Collective Lamb-shift kernel g(r) of Eq. (10) with its near field, in units of Γ (NaN at r = 0)."""
-    px, py, pz = _unit(p_hat)
+    px, py, pz = unit_vector(p_hat, "p_hat")
     return _g_ufunc(*_split(r), px, py, pz, float(k))
 
 

@@ -66,6 +66,7 @@ from scipy.special import wofz
 
 from sampling import TwoClouds, make_rng
 
+from ._checks import unit_vector
 from .pairsum import _FAST, _sincos
 from .pairsum import STREAMS as PAIR_STREAMS
 from .pairsum import rates_from_rows
@@ -278,15 +279,6 @@ def snapshot_pair_mean(a, b, p, L_t, shape, directions, rng, batches=8):
 
 # ----------------------------------------------------------------------------- estimator
 
-def _unit(v, name, allow_none=False):
-    if v is None and allow_none:
-        return None
-    a = np.asarray(v, dtype=np.float64)
-    if a.shape != (3,) or not np.all(np.isfinite(a)) or not np.linalg.norm(a) > 0:
-        raise ValueError(f"{name} must be a finite non-zero 3-vector, got {v!r}")
-    return a / np.linalg.norm(a)
-
-
 def _tangent_scale(clouds):
     """L_t = √2 σ, σ the per-axis standard deviation of cloud I (k_L L for Gaussian clouds):
     the forward cone has tangent width 1/L_t."""
@@ -343,7 +335,7 @@ def planewave_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), s
         raise ValueError(f"max_directions must be >= 1024, got {max_directions}")
     if average not in ("auto", "closed", "drawn"):
         raise ValueError(f"average must be 'auto', 'closed' or 'drawn', got {average!r}")
-    p = _unit(p_hat, "p_hat", allow_none=True)
+    p = unit_vector(p_hat, "p_hat", allow_none=True)
     clouds = TwoClouds(shape, kL, 0.0 if kR is None else kR, R_dir)
     which = "intra" if kR is None else "inter"
     stream = STREAMS[which]

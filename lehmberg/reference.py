@@ -57,6 +57,7 @@ import math
 
 import numpy as np
 
+from ._checks import unit_vector
 from .result import Rates
 
 __all__ = ["reference_rates", "radial_integrals", "gamma_bar_plane_wave", "complex_wave"]
@@ -69,16 +70,6 @@ _PANELS_PER_BLOCK = 8192
 _EPS = np.finfo(float).eps
 
 
-def _unit(v, name):
-    v = np.asarray(v, dtype=float)
-    if v.shape != (3,) or not np.all(np.isfinite(v)):
-        raise ValueError(f"{name} must be a finite 3-vector, got {v!r}")
-    n = float(np.linalg.norm(v))
-    if n == 0.0:
-        raise ValueError(f"{name} must not be the zero vector")
-    return v / n
-
-
 def complex_wave(kL, kR, R_dir, p_hat):
     """Parameters of (R2)-(R3): (s, Q, r*, E_max).
 
@@ -88,8 +79,8 @@ def complex_wave(kL, kR, R_dir, p_hat):
     """
     L2 = kL * kL
     u = kR / L2
-    R_dir = _unit(R_dir, "R_dir")
-    p_hat = _unit(p_hat, "p_hat")
+    R_dir = unit_vector(R_dir, "R_dir")
+    p_hat = unit_vector(p_hat, "p_hat")
     cz = float(R_dir[2])
     sin2 = float(R_dir[0] ** 2 + R_dir[1] ** 2)  # 1 − c² without cancellation
     w = np.array([0.0, 0.0, 1.0]) + 1j * u * R_dir
@@ -282,8 +273,8 @@ def gamma_bar_plane_wave(kL, kR=0.0, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0
     2/L panels) and the trapezoidal rule in φ (periodic).  Returns (value, change
     when n_alpha is halved) as a crude error estimate.
     """
-    R_dir = _unit(R_dir, "R_dir")
-    p_hat = _unit(p_hat, "p_hat")
+    R_dir = unit_vector(R_dir, "R_dir")
+    p_hat = unit_vector(p_hat, "p_hat")
     m = -kR * R_dir
 
     def run(na):

@@ -127,17 +127,14 @@ def nonnegative_int(text):
 
 
 def unit_vector(values, option):
-    """The normalised 3-vector of an ``nargs=3`` option; CLIError for zero vectors.
+    """The normalised 3-vector of an ``nargs=3`` option; CLIError for zero vectors."""
+    from .._checks import unit_vector as unit
 
-    Scaled by its largest component first, so huge or subnormal components
-    neither overflow nor underflow the norm.
-    """
-    v = np.asarray(values, dtype=float)
-    big = float(np.max(np.abs(v)))
-    if big == 0.0:
-        raise CLIError(f"argument {option}: must not be the zero vector")
-    v = v / big
-    return v / float(np.linalg.norm(v))
+    try:
+        return unit(values, f"argument {option}")
+    except ValueError as exc:
+        raise CLIError(str(exc).replace(f"argument {option} must", f"argument {option}: must")) \
+            from None
 
 
 def add_output_options(parser, what="results"):
