@@ -176,8 +176,15 @@ def test_method_is_reported_and_estimates_agree(argv, method, cli):
 @pytest.mark.parametrize("argv, name", [
     (["--method", "pairs", "--atoms", "100"], "--atoms"), (["--atoms", "1"], "--atoms"),
     (["--atoms", "100", "--replicas", "1"], "--replicas"), (["--replicas", "5"], "--replicas"),
-    (["--method", "fast"], "--method"),
+    (["--method", "fast"], "--method"), (["--atoms", "1e9", "--replicas", "2"], "--atoms"),
+    (["--method", "clouds", "--atoms", "1e6"], "--atoms"),
 ])
 def test_bad_method_options(argv, name, cli):
     status, _, err = cli("rates", "--kL", "2", *argv)
     assert status == 2 and name in err and len(err.strip().splitlines()) == 1
+
+
+def test_scan_refuses_a_non_hdf5_name(tmp_path, cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, _, err = cli("scan", "--kL", "1", "--out", "s.txt")
+    assert status == 2 and "--out" in err and list(tmp_path.iterdir()) == []

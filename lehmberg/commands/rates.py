@@ -3,6 +3,10 @@
 from . import _common as c
 
 
+#: Largest realised clouds: the exact pair sum is O(N²), the structure factors O(N·M).
+ATOMS_MAX = {"clouds": 2e5, "any": 1e7}
+
+
 def register(subparsers):
     p = subparsers.add_parser(
         "rates", help="Monte-Carlo averaged rates Γ_ij, G_ij, Γ̄, Ḡ inside a cloud and between two",
@@ -91,6 +95,8 @@ def run(args):
     c.in_range(args.samples, "--samples", hi=1e13)
     if args.atoms is not None and args.atoms < 2:
         raise c.CLIError(f"argument --atoms: must be >= 2, got {args.atoms}")
+    c.in_range(args.atoms, "--atoms", hi=ATOMS_MAX["clouds" if args.method == "clouds" else "any"])
+    c.in_range(args.replicas, "--replicas", hi=1e6)
     if args.replicas is not None and args.replicas < 2:
         raise c.CLIError(f"argument --replicas: must be >= 2 for a standard error, got {args.replicas}")
     if args.method == "pairs" and (args.atoms or args.replicas):

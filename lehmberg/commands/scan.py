@@ -6,6 +6,8 @@ this module validates the input, shows progress and prints the summary.
 
 import sys
 
+from pathlib import Path
+
 from . import _common as c
 
 #: CLI option of every grid parameter, for error messages.
@@ -88,6 +90,8 @@ def run(args):
     from .. import scan
 
     grid = grid_from_args(args)
+    if Path(args.out).suffix.lower() not in (".h5", ".hdf5", ".nc"):
+        raise c.CLIError(f"argument --out: must end in .h5 (HDF5), got {Path(args.out).name!r}")
     try:
         if not args.force:
             scan.check_file(args.out, grid)  # before a cluster is started
