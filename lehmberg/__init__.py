@@ -4,4 +4,4 @@ Rates are in units of the single-atom decay rate Γ; lengths enter through the
 dimensionless k_L L and k_L R (SPEC §1).
 """
 
-__version__ = "0.1.0"
+from ._version import __version__

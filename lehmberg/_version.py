@@ -1,0 +1,3 @@
+"""The package version (owned by the packaging; see setup.cfg)."""
+
+__version__ = "0.1.0"
