@@ -1,0 +1,1111 @@
+"""Two-mode Gaussian (Holstein–Primakoff) model fed by the averaged rates (SPEC §8).
+
+Rates in units of Γ, times in units of 1/Γ.  Numerics only: nothing here prints
+or writes files, and nothing takes the package's ``Rates`` objects — plain
+numbers in, plain numbers and arrays out.
+
+The model
+---------
+Quadratures r = (x_a, p_a, x_b, p_b) of the Holstein–Primakoff modes a (cloud I)
+and b (cloud II), x = (a + a†)/√2, p = i(a† − a)/√2, so [r_j, r_l] = iΩ_jl with
+Ω = ⊕ [[0, 1], [−1, 0]] and the vacuum variance is ½.  Per sideband
+(A: s_I = μ_I a, s_II = ν_II b†;  B: s_I = ν_I a†, s_II = μ_II b) the collective
+Kossakowski and Hamiltonian matrices (row X, column Y ∈ {I, II}) are::
+
+    k = d [[P_I, c* q], [c q, P_II]],   h = d [[g_in P_I, g_x* q], [g_x q, g_in P_II]],   q = √(P_I P_II)
+    c = Γ̄_I,II/Γ̄_I,I,  g_in = Ḡ_I,I/Γ̄_I,I,  g_x = Ḡ_I,II/Γ̄_I,I,  d = N Γ̄_I,I
+
+with ρ̇ = Σ_XY k_XY (s_Y ρ s_X† − ½{s_X† s_Y, ρ}) − i[½ Σ_XY h_XY s_X† s_Y, ρ] for each
+sideband, plus thermal damping of each mode at Γ̃_X towards variance 1/(2P_X).
+Writing s_X = Σ_j w_Xj r_j, M = Σ_sidebands w^H k w and H = Σ_sidebands w^H h w
+(4 × 4, Hermitian), the covariance V_jl = ½⟨{Δr_j, Δr_l}⟩ obeys::
+
+    dV/dt = A V + V Aᵀ + D,
+    A = Ω (Re H + Im M) − ½ diag(Γ̃_I, Γ̃_I, Γ̃_II, Γ̃_II),
+    D = Ω (Re M) Ωᵀ + ½ diag(Γ̃_I/P_I, Γ̃_I/P_I, Γ̃_II/P_II, Γ̃_II/P_II).
+
+``docs/entanglement.md`` derives this and writes A and D out element by element.
+
+Spin units and ξ
+----------------
+J_y,X = √(N P_X/2) x_X and J_z,X = √(N P_X/2) p_X, so the spin covariance
+normalised by N/2 is Σ = Q V Q, Q = diag(√P_I, √P_I, √P_II, √P_II) (½ for
+uncorrelated atoms at any polarisation).  The paper's Eq. (3) is::
+
+    ξ = [Σ(y_I + y_II) + Σ(z_I − z_II)] / (P_I + P_II)
+      = [var(x_a + x_b) + var(p_a − p_b)] / 2           (P_I = P_II)
+
+which is 1 for a coherent spin state.  Time evolution integrates Σ as SPEC §5
+integrates the spin variances: dΣ/dt = A_Σ Σ + Σ A_Σᵀ + D_Σ with A_Σ = Q A Q⁻¹,
+D_Σ = Q D Q evaluated at P_X(t) of :func:`lehmberg.moments.P2_exact`.
+
+Other outputs: the best ξ over a rotation of cloud II's quadratures
+(x_b → x_b cos θ + p_b sin θ, p_b → −x_b sin θ + p_b cos θ), the logarithmic
+negativity E_N = max(0, −ln 2ν̃₋) (natural logarithm; ν̃₋ the smallest symplectic
+eigenvalue of the partial transpose p_b → −p_b of V), and the purity
+Tr ρ² = 1/(2² √det V) (vacuum variance ½, so the vacuum has purity 1).
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.linalg import solve_continuous_lyapunov
+from scipy.optimize import minimize_scalar
+
+from .moments import P2_exact, two_level
+
+__all__ = ["OMEGA", "NoSteadyState", "GaussianModel", "gaussian_model", "GaussianState",
+           "steady_state", "GaussianSolution", "integrate", "steady_state_batch", "optimize_Z",
+           "xi_of", "xi_best_of", "log_negativity", "purity", "physical_margin",
+           "Propagated", "propagate_rates", "propagate_d", "OUTPUTS"]
+
+#: Symplectic form of (x_a, p_a, x_b, p_b): [r_j, r_l] = i OMEGA[j, l].
+OMEGA = np.array([[0.0, 1.0, 0.0, 0.0], [-1.0, 0.0, 0.0, 0.0],
+                  [0.0, 0.0, 0.0, 1.0], [0.0, 0.0, -1.0, 0.0]])
+
+#: Names of the scalar outputs of :func:`propagate_rates` and :func:`propagate_d`.
+OUTPUTS = ("xi_inf", "xi_inf_best", "theta_best", "log_negativity", "purity", "P_inf", "d",
+           "c_re", "c_im", "g_in", "g_x_re", "g_x_im")
+
+
+class NoSteadyState(ValueError):
+    """The drift matrix A has an eigenvalue with real part ≥ 0: the linearised dynamics
+    grows (or does not decay) and there is no steady state."""
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+def _real(name, value, *, positive=False, nonneg=False):
+    if isinstance(value, complex) or (isinstance(value, np.ndarray) and np.iscomplexobj(value)):
+        value = complex(value)
+        if value.imag != 0.0:
+            raise ValueError(f"{name} must be real, got {value!r}")
+        value = value.real
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number, got {value!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    if nonneg and value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return value
+
+
+def _complex(name, value):
+    try:
+        value = complex(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not (math.isfinite(value.real) and math.isfinite(value.imag)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+def _complex_err(name, value):
+    value = _complex(name, value)
+    if value.real < 0 or value.imag < 0:
+        raise ValueError(f"{name} must have real and imaginary parts >= 0 "
+                         f"(errors of Re and Im), got {value!r}")
+    return value
+
+
+def _check_c(c, name="c"):
+    # Kossakowski matrix d P [[1, c*], [c, 1]] ≥ 0  ⟺  |c| ≤ 1 (for d P > 0)
+    if abs(c) > 1.0:
+        raise ValueError(f"{name}: |c| = {abs(c):.12g} > 1 makes the Kossakowski matrix "
+                         "dP[[1, c*], [c, 1]] indefinite (not a valid Lindblad generator)")
+
+
+def _times(t):
+    t = np.atleast_1d(np.asarray(t, dtype=float))
+    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ValueError("t must be a non-empty list of finite numbers >= 0")
+    return np.sort(t)
+
+
+# --------------------------------------------------------------------------------------------
+# Core (vectorised, unvalidated)
+# --------------------------------------------------------------------------------------------
+
+def _matrices(d, c, g_in, g_x, mu_I, nu_I, mu_II, nu_II, Gt_I, Gt_II, P_I, P_II):
+    """A and D in bosonic units (vacuum variance ½), shape (..., 4, 4); inputs broadcast.
+
+    The element-by-element form of A = Ω(Re H + Im M) − ½ diag Γ̃ and
+    D = Ω Re M Ωᵀ + ½ diag(Γ̃/P) derived in docs/entanglement.md (tests rebuild it
+    from the emitter vectors and check it against QuTiP).
+    """
+    c = np.asarray(c, dtype=complex)
+    g_x = np.asarray(g_x, dtype=complex)
+    cr, ci, gr, gi = c.real, c.imag, g_x.real, g_x.imag
+    dI, dII = d * P_I, d * P_II
+    dq2 = 0.5 * d * np.sqrt(P_I * P_II)
+    sig = dq2 * (mu_I * nu_II + mu_II * nu_I)         # (d q/2)(μ_I ν_II + μ_II ν_I)
+    dlt = dq2 * (mu_I * nu_II - mu_II * nu_I)         # (d q/2)(μ_I ν_II − μ_II ν_I)
+    aI = -0.5 * (Gt_I + dI * (mu_I ** 2 - nu_I ** 2))
+    aII = -0.5 * (Gt_II + dII * (mu_II ** 2 - nu_II ** 2))
+    wI = 0.5 * dI * g_in * (mu_I ** 2 + nu_I ** 2)
+    wII = 0.5 * dII * g_in * (mu_II ** 2 + nu_II ** 2)
+    nI = 0.5 * Gt_I / P_I + 0.5 * dI * (mu_I ** 2 + nu_I ** 2)
+    nII = 0.5 * Gt_II / P_II + 0.5 * dII * (mu_II ** 2 + nu_II ** 2)
+    rows_A = [[aI, wI, -dlt * (cr + gi), sig * (ci - gr)],
+              [-wI, aI, sig * (ci - gr), dlt * (cr + gi)],
+              [dlt * (cr - gi), -sig * (ci + gr), aII, wII],
+              [-sig * (ci + gr), -dlt * (cr - gi), -wII, aII]]
+    zero = 0.0 * aI
+    rows_D = [[nI, zero, -sig * cr, dlt * ci],
+              [zero, nI, dlt * ci, sig * cr],
+              [-sig * cr, dlt * ci, nII, zero],
+              [dlt * ci, sig * cr, zero, nII]]
+    shape = np.broadcast(*(np.asarray(v) for row in rows_A + rows_D for v in row)).shape
+    A = np.empty(shape + (4, 4))
+    D = np.empty(shape + (4, 4))
+    for i in range(4):
+        for j in range(4):
+            A[..., i, j] = rows_A[i][j]
+            D[..., i, j] = rows_D[i][j]
+    return A, D
+
+
+def _lyap_batch(A, D):
+    """Solve A V + V Aᵀ + D = 0 for stacks of 4 × 4 matrices (Kronecker form, batched)."""
+    eye = np.eye(4)
+    K = (np.einsum("...ik,jl->...ijkl", A, eye) + np.einsum("ik,...jl->...ijkl", eye, A))
+    K = K.reshape(A.shape[:-2] + (16, 16))
+    v = np.linalg.solve(K, -D.reshape(D.shape[:-2] + (16, 1)))[..., 0]
+    V = v.reshape(A.shape)
+    return 0.5 * (V + np.swapaxes(V, -1, -2))
+
+
+def _sigma(V, P_I, P_II):
+    q = np.sqrt(np.stack([P_I, P_I, P_II, P_II], axis=-1))
+    return V * q[..., :, None] * q[..., None, :]
+
+
+def _xi_sigma(S, P_I, P_II):
+    num = (S[..., 0, 0] + S[..., 2, 2] + 2 * S[..., 0, 2]
+           + S[..., 1, 1] + S[..., 3, 3] - 2 * S[..., 1, 3])
+    return num / (P_I + P_II)
+
+
+def _xi_best_sigma(S, P_I, P_II):
+    a = S[..., 0, 2] - S[..., 1, 3]          # C_xx − C_pp
+    b = S[..., 0, 3] + S[..., 1, 2]          # C_xp + C_px
+    tr = S[..., 0, 0] + S[..., 1, 1] + S[..., 2, 2] + S[..., 3, 3]
+    return (tr - 2.0 * np.hypot(a, b)) / (P_I + P_II), np.arctan2(-b, -a)
+
+
+def _det2(X):
+    return X[..., 0, 0] * X[..., 1, 1] - X[..., 0, 1] * X[..., 1, 0]
+
+
+def _nu_minus_pt(V):
+    """Smallest symplectic eigenvalue of the partial transpose (p_b → −p_b) of V."""
+    a, b, cc = V[..., 0:2, 0:2], V[..., 2:4, 2:4], V[..., 0:2, 2:4]
+    delta = _det2(a) + _det2(b) - 2.0 * _det2(cc)     # det C changes sign under p_b → −p_b
+    det = np.linalg.det(V)
+    disc = np.sqrt(np.maximum(delta * delta - 4.0 * det, 0.0))
+    return np.sqrt(np.maximum(0.5 * (delta - disc), 0.0))
+
+
+def _log_negativity(V):
+    return np.maximum(0.0, -np.log(2.0 * _nu_minus_pt(V)))
+
+
+def _purity(V):
+    return 1.0 / (4.0 * np.sqrt(np.linalg.det(V)))
+
+
+# --------------------------------------------------------------------------------------------
+# Public helpers on covariance matrices
+# --------------------------------------------------------------------------------------------
+
+def xi_of(V: np.ndarray, P_I: float = 1.0, P_II: float | None = None) -> float:
+    """The paper's ξ (Eq. 3) of a bosonic covariance matrix V.
+
+    Parameters
+    ----------
+    V : (4, 4) array or stack (..., 4, 4)
+        Covariance of (x_a, p_a, x_b, p_b), vacuum variance ½.
+    P_I, P_II : float
+        Polarisations of the clouds (P_II defaults to P_I); only their ratio matters
+        when they differ.
+
+    Returns
+    -------
+    float or array
+        ξ = [Σ(y_I + y_II) + Σ(z_I − z_II)]/(P_I + P_II) with Σ = Q V Q, which for
+        P_I = P_II is [var(x_a + x_b) + var(p_a − p_b)]/2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lehmberg.gaussian import xi_of
+    >>> print(f"{xi_of(0.5 * np.eye(4)):.6f}")   # vacuum (coherent spin state)
+    1.000000
+    """
+    P_II = P_I if P_II is None else P_II
+    V = np.asarray(V, dtype=float)
+    out = _xi_sigma(_sigma(V, np.asarray(P_I), np.asarray(P_II)), P_I, P_II)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def xi_best_of(V: np.ndarray, P_I: float = 1.0, P_II: float | None = None) -> tuple:
+    """ξ minimised over a rotation θ of cloud II's quadratures, in closed form.
+
+    With x_b → x_b cos θ + p_b sin θ, p_b → −x_b sin θ + p_b cos θ the cross term of
+    ξ is 2[(C_xx − C_pp) cos θ + (C_xp + C_px) sin θ] (C = cov(r_a, r_b) in spin units)
+    and the rest is rotation invariant, so
+
+        ξ_best = [tr Σ − 2 √((C_xx − C_pp)² + (C_xp + C_px)²)]/(P_I + P_II),
+        θ_best = atan2(−(C_xp + C_px), −(C_xx − C_pp))   (radians, in (−π, π]).
+
+    Parameters
+    ----------
+    V : (4, 4) array or stack
+        Covariance of (x_a, p_a, x_b, p_b), vacuum variance ½.
+    P_I, P_II : float
+        Polarisations (P_II defaults to P_I).
+
+    Returns
+    -------
+    (xi_best, theta_best)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lehmberg.gaussian import xi_best_of
+    >>> r = 0.5                                  # two-mode squeezed vacuum, squeezing r
+    >>> ch, sh = np.cosh(2 * r) / 2, np.sinh(2 * r) / 2
+    >>> V = np.block([[ch * np.eye(2), sh * np.diag([1, -1])], [sh * np.diag([1, -1]), ch * np.eye(2)]])
+    >>> xb, th = xi_best_of(V)                   # its EPR pair is x_a − x_b, p_a + p_b: θ = π
+    >>> print(f"{xb:.6f} {np.exp(-2 * r):.6f} {abs(th):.6f}")
+    0.367879 0.367879 3.141593
+    """
+    P_II = P_I if P_II is None else P_II
+    V = np.asarray(V, dtype=float)
+    xb, th = _xi_best_sigma(_sigma(V, np.asarray(P_I), np.asarray(P_II)), P_I, P_II)
+    if np.ndim(xb) == 0:
+        return float(xb), float(th)
+    return xb, th
+
+
+def log_negativity(V: np.ndarray) -> float:
+    """Logarithmic negativity E_N = max(0, −ln 2ν̃₋) of a two-mode Gaussian state.
+
+    ν̃₋² = [Δ̃ − √(Δ̃² − 4 det V)]/2 with Δ̃ = det V_a + det V_b − 2 det C (the partial
+    transpose p_b → −p_b flips the sign of det C).  Natural logarithm; vacuum variance ½.
+
+    Parameters
+    ----------
+    V : (4, 4) array or stack (..., 4, 4)
+
+    Returns
+    -------
+    float or array (nats)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lehmberg.gaussian import log_negativity
+    >>> r = 0.5
+    >>> ch, sh = np.cosh(2 * r) / 2, np.sinh(2 * r) / 2
+    >>> V = np.block([[ch * np.eye(2), sh * np.diag([1, -1])], [sh * np.diag([1, -1]), ch * np.eye(2)]])
+    >>> print(f"{log_negativity(V):.6f}")        # two-mode squeezed vacuum: E_N = 2r
+    1.000000
+    """
+    out = _log_negativity(np.asarray(V, dtype=float))
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def purity(V: np.ndarray) -> float:
+    """Purity Tr ρ² = 1/(2ⁿ √det V) of an n = 2 mode Gaussian state (vacuum variance ½).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lehmberg.gaussian import purity
+    >>> print(f"{purity(0.5 * np.eye(4)):.6f} {purity(1.5 * np.eye(4)):.6f}")
+    1.000000 0.111111
+    """
+    out = _purity(np.asarray(V, dtype=float))
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def physical_margin(V: np.ndarray) -> float:
+    """Smallest eigenvalue of V + iΩ/2: ≥ 0 (to rounding) for a physical Gaussian state.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lehmberg.gaussian import physical_margin
+    >>> print(f"{physical_margin(0.5 * np.eye(4)):.6f} {physical_margin(0.4 * np.eye(4)):.6f}")
+    0.000000 -0.100000
+    """
+    V = np.asarray(V, dtype=float)
+    w = np.linalg.eigvalsh(V + 0.5j * OMEGA)
+    out = w[..., 0]
+    return float(out) if np.ndim(out) == 0 else out
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+# --------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class GaussianModel:
+    """Validated parameters of the Gaussian model (SPEC §8); build with :func:`gaussian_model`.
+
+    Attributes
+    ----------
+    d : float
+        Optical depth N Γ̄_I,I of one ensemble.
+    c, g_in, g_x : complex, float, complex
+        Γ̄_I,II/Γ̄_I,I, Ḡ_I,I/Γ̄_I,I, Ḡ_I,II/Γ̄_I,I.
+    Z_I, Z_II : float
+        Sideband weights of the two clouds (μ_X + ν_X = Z_X, μ_X − ν_X = 1/Z_X).
+    gamma_add, x, P0 : float
+        Γ_d^add (units of Γ), pump parameter, initial polarisation (SPEC §5).
+    P : float or None
+        A fixed polarisation of both clouds; None follows SPEC §5 (P₂(t), P₂,∞).
+    """
+
+    d: float
+    c: complex
+    g_in: float
+    g_x: complex
+    Z_I: float
+    Z_II: float
+    gamma_add: float = 0.0
+    x: float = 0.0
+    P0: float = 1.0
+    P: float | None = None
+    clouds: tuple = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        # the two-level parameters (lehmberg.moments.TwoLevel) of clouds I and II
+        object.__setattr__(self, "clouds", tuple(
+            two_level(self.d, Z=z, gamma_add=self.gamma_add, x=self.x, P0=self.P0)
+            for z in (self.Z_I, self.Z_II)))
+
+    @property
+    def P_inf(self):
+        """Steady polarisations (P_I, P_II): P if fixed, else P₂,∞ of Eq. (15) per cloud."""
+        if self.P is not None:
+            return (self.P, self.P)
+        return (self.clouds[0].P_inf, self.clouds[1].P_inf)
+
+    def polarisation(self, t):
+        """(P_I(t), P_II(t)) as arrays: P if fixed, else :func:`lehmberg.moments.P2_exact`."""
+        t = np.asarray(t, dtype=float)
+        if self.P is not None:
+            return np.full_like(t, self.P), np.full_like(t, self.P)
+        return tuple(P2_exact(cl, t) for cl in self.clouds)
+
+    def _args(self):
+        cI, cII = self.clouds
+        return (self.d, self.c, self.g_in, self.g_x, cI.mu, cI.nu, cII.mu, cII.nu,
+                cI.G_tilde, cII.G_tilde)
+
+    def matrices(self, P_I=None, P_II=None):
+        """Drift A and diffusion D (bosonic units, vacuum ½) at polarisations P_I, P_II.
+
+        Defaults: the steady polarisations :attr:`P_inf`.  Returns (A, D), each 4 × 4.
+        """
+        if P_I is None:
+            P_I, P_II = self.P_inf
+        elif P_II is None:
+            P_II = P_I
+        return _matrices(*self._args(), P_I, P_II)
+
+    def as_dict(self):
+        """Plain numbers (complex as [re, im]) for JSON/HDF5."""
+        return {"d": self.d, "c": [self.c.real, self.c.imag], "g_in": self.g_in,
+                "g_x": [self.g_x.real, self.g_x.imag], "Z_I": self.Z_I, "Z_II": self.Z_II,
+                "gamma_add": self.gamma_add, "x": self.x, "P0": self.P0, "P": self.P}
+
+
+def gaussian_model(d: float, Z: float | None = None, *, Z_I: float | None = None,
+                   Z_II: float | None = None, c: complex = 1.0, g_in: float = 0.0,
+                   g_x: complex = 0.0, gamma_add: float = 0.0, x: float = 0.0, P0: float = 1.0,
+                   P: float | None = None) -> GaussianModel:
+    """Validated :class:`GaussianModel`.
+
+    Parameters
+    ----------
+    d : float
+        Optical depth N Γ̄_I,I/Γ of one ensemble, > 0.
+    Z : float, optional
+        Common sideband weight Z = 1/(|μ| − |ν|) > 1 of both clouds; or give ``Z_I`` and
+        ``Z_II`` (sideband A uses μ_I, ν_II, sideband B uses ν_I, μ_II).
+    c : complex
+        Γ̄_I,II/Γ̄_I,I, |c| ≤ 1 (default 1, the paper's assumption).
+    g_in : float
+        Ḡ_I,I/Γ̄_I,I (real; default 0).
+    g_x : complex
+        Ḡ_I,II/Γ̄_I,I (default 0; the cascaded value of separated clouds is −i c).
+    gamma_add : float
+        Γ_d^add in units of Γ, ≥ 0.
+    x : float
+        Pump parameter ≥ 0 (SPEC §5).
+    P0 : float
+        Initial polarisation in (0, 1] for :func:`integrate`.
+    P : float, optional
+        Hold both polarisations fixed at P ∈ (0, 1] (e.g. P = 1, the idealisation of
+        the physics review's numbers); default: P₂(t) and P₂,∞ of SPEC §5.
+
+    Returns
+    -------
+    GaussianModel
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter: non-finite values, d ≤ 0, Z ≤ 1, |c| > 1, complex g_in,
+        negative Γ_d^add or x, P0 or P outside (0, 1].
+
+    Examples
+    --------
+    >>> from lehmberg.gaussian import gaussian_model
+    >>> m = gaussian_model(30, Z=1.5, c=1 / (1 + 0.1j), g_x=-1j / (1 + 0.1j))
+    >>> print(f"{m.c:.4f} {m.P_inf[0]:.4f}")
+    0.9901-0.0990j 0.7423
+    """
+    d = _real("d", d, positive=True)
+    if Z is not None:
+        if Z_I is not None or Z_II is not None:
+            raise ValueError("give Z or (Z_I, Z_II), not both")
+        Z_I = Z_II = Z
+    elif Z_I is None or Z_II is None:
+        raise ValueError("give Z or both Z_I and Z_II")
+    Z_I, Z_II = _real("Z_I" if Z is None else "Z", Z_I), _real("Z_II" if Z is None else "Z", Z_II)
+    for name, val in (("Z_I" if Z is None else "Z", Z_I), ("Z_II" if Z is None else "Z", Z_II)):
+        if val <= 1:
+            raise ValueError(f"{name} must be > 1, got {val}")
+    c = _complex("c", c)
+    _check_c(c)
+    g_in = _real("g_in", g_in)
+    g_x = _complex("g_x", g_x)
+    gamma_add = _real("gamma_add", gamma_add, nonneg=True)
+    x = _real("x", x, nonneg=True)
+    P0 = _real("P0", P0)
+    if not 0 < P0 <= 1:
+        raise ValueError(f"P0 must be in (0, 1], got {P0}")
+    if P is not None:
+        P = _real("P", P)
+        if not 0 < P <= 1:
+            raise ValueError(f"P must be in (0, 1], got {P}")
+    return GaussianModel(d, c, g_in, g_x, Z_I, Z_II, gamma_add, x, P0, P)
+
+
+# --------------------------------------------------------------------------------------------
+# Steady state
+# --------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class GaussianState:
+    """Steady state of the Gaussian model.
+
+    Attributes
+    ----------
+    V : (4, 4) array
+        Covariance of (x_a, p_a, x_b, p_b), vacuum variance ½.
+    Sigma : (4, 4) array
+        Spin covariance of (J_y,I, J_z,I, J_y,II, J_z,II) divided by N/2 (= Q V Q).
+    xi, xi_best, theta_best : float
+        ξ_∞ (Eq. 3), its minimum over a rotation of cloud II and the angle (radians).
+    log_negativity, purity : float
+        E_N (nats) and Tr ρ² of the two-mode state V.
+    P_I, P_II, P_inf : float
+        Polarisations of the clouds and their mean (|⟨J_x,I⟩| + |⟨J_x,II⟩|)/N.
+    growth_rate : float
+        Largest real part of the eigenvalues of A (< 0: the state is reached at this rate).
+    A, D : (4, 4) arrays
+        Drift and diffusion matrices (bosonic units).
+    """
+
+    V: np.ndarray
+    Sigma: np.ndarray
+    xi: float
+    xi_best: float
+    theta_best: float
+    log_negativity: float
+    purity: float
+    P_I: float
+    P_II: float
+    P_inf: float
+    growth_rate: float
+    A: np.ndarray
+    D: np.ndarray
+
+
+def _growth(A):
+    return float(np.max(np.linalg.eigvals(A).real))
+
+
+def _state_from(A, D, P_I, P_II):
+    g = _growth(A)
+    if not g < 0:
+        raise NoSteadyState(f"no steady state: the drift matrix has an eigenvalue with real part "
+                            f"{g:.6g} >= 0 (the coherent inter-cloud coupling outgrows the damping)")
+    V = solve_continuous_lyapunov(A, -D)
+    V = 0.5 * (V + V.T)
+    S = _sigma(V, np.asarray(P_I), np.asarray(P_II))
+    xb, th = _xi_best_sigma(S, P_I, P_II)
+    return GaussianState(V=V, Sigma=S, xi=float(_xi_sigma(S, P_I, P_II)), xi_best=float(xb),
+                         theta_best=float(th), log_negativity=float(_log_negativity(V)),
+                         purity=float(_purity(V)), P_I=float(P_I), P_II=float(P_II),
+                         P_inf=0.5 * float(P_I + P_II), growth_rate=g, A=A, D=D)
+
+
+def steady_state(model: GaussianModel) -> GaussianState:
+    """Steady state of dV/dt = A V + V Aᵀ + D by ``scipy.linalg.solve_continuous_lyapunov``.
+
+    Parameters
+    ----------
+    model : GaussianModel
+        From :func:`gaussian_model`.  The polarisations are P₂,∞ of Eq. (15) per cloud,
+        or the fixed ``model.P``.
+
+    Returns
+    -------
+    GaussianState
+
+    Raises
+    ------
+    NoSteadyState
+        (a ValueError) when A has an eigenvalue with real part ≥ 0.
+
+    Examples
+    --------
+    >>> from lehmberg.gaussian import gaussian_model, steady_state
+    >>> from lehmberg.moments import two_level, xi_steady
+    >>> st = steady_state(gaussian_model(30, Z=1.5))      # paper: c = 1, g = 0 → Eq. (15)
+    >>> print(f"{st.xi:.10f} {xi_steady(two_level(30, Z=1.5))[0]:.10f}")
+    0.5831281146 0.5831281146
+    """
+    P_I, P_II = model.P_inf
+    A, D = model.matrices(P_I, P_II)
+    return _state_from(A, D, P_I, P_II)
+
+
+# --------------------------------------------------------------------------------------------
+# Time evolution
+# --------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class GaussianSolution:
+    """The Gaussian model integrated on the requested times (sorted).
+
+    ``xi`` is ξ(t) of Eq. (3) with the instantaneous polarisations; ``xi_err`` the
+    largest change of ξ when rtol/atol are tightened 100-fold (integration error);
+    ``P`` the mean polarisation (P_I + P_II)/2; ``Sigma`` the spin covariance / (N/2)
+    and ``V`` = Q⁻¹ Σ Q⁻¹ the bosonic covariance at each time (shape (n, 4, 4)).
+    """
+
+    t: np.ndarray
+    xi: np.ndarray
+    xi_err: np.ndarray
+    xi_best: np.ndarray
+    theta_best: np.ndarray
+    log_negativity: np.ndarray
+    P: np.ndarray
+    P_I: np.ndarray
+    P_II: np.ndarray
+    Sigma: np.ndarray
+    V: np.ndarray
+    method: str
+    rtol: float
+    atol: float
+
+
+def _sigma_ode(model):
+    args = model._args()
+
+    def mats(t):
+        P_I, P_II = (float(p) for p in model.polarisation(t))
+        A, D = _matrices(*args, P_I, P_II)
+        q = np.sqrt(np.array([P_I, P_I, P_II, P_II]))
+        A_s = A * q[:, None] / q[None, :]
+        D_s = D * q[:, None] * q[None, :]
+        K = np.kron(A_s, np.eye(4)) + np.kron(np.eye(4), A_s)
+        return K, D_s.ravel()
+
+    def rhs(t, y):
+        K, dv = mats(t)
+        return K @ y + dv
+
+    def jac(t, _y):
+        return mats(t)[0]
+
+    return rhs, jac
+
+
+def _integrate_sigma(model, t, method, rtol, atol):
+    y0 = (0.5 * np.eye(4)).ravel()      # uncorrelated atoms: var(J) = N/4 for any P0
+    t_end = float(t[-1])
+    if t_end == 0.0:
+        return np.repeat(y0[:, None], t.size, axis=1)
+    rhs, jac = _sigma_ode(model)
+    sol = solve_ivp(rhs, (0.0, t_end), y0, method=method, t_eval=t, rtol=rtol, atol=atol,
+                    jac=jac if method in ("LSODA", "BDF", "Radau") else None)
+    if not sol.success:
+        raise RuntimeError(f"solve_ivp failed: {sol.message}")
+    return sol.y
+
+
+def integrate(model: GaussianModel, t, method: str = "LSODA", rtol: float = 1e-8,
+              atol: float = 1e-11) -> GaussianSolution:
+    """Integrate the spin covariance Σ(t) following P₂(t) as SPEC §5 does.
+
+    dΣ/dt = A_Σ Σ + Σ A_Σᵀ + D_Σ with A_Σ = Q A Q⁻¹, D_Σ = Q D Q at P_X(t)
+    (:func:`lehmberg.moments.P2_exact`, or the fixed ``model.P``), from Σ(0) = ½·1
+    (uncorrelated atoms with polarisation P0).  For c = 1, g = 0 these are the
+    moment equations of SPEC §5 exactly.
+
+    Parameters
+    ----------
+    model : GaussianModel
+    t : array of times ≥ 0, units of 1/Γ
+    method, rtol, atol : passed to :func:`scipy.integrate.solve_ivp`
+
+    Returns
+    -------
+    GaussianSolution
+
+    Examples
+    --------
+    >>> from lehmberg.gaussian import gaussian_model, integrate
+    >>> from lehmberg.moments import integrate_two_level, two_level
+    >>> t = [0.0, 0.1, 10.0]
+    >>> sol = integrate(gaussian_model(30, Z=1.5), t)           # paper limit: SPEC §5
+    >>> ref = integrate_two_level(two_level(30, Z=1.5), t)
+    >>> print(" ".join(f"{v:.6f}" for v in sol.xi), "|", " ".join(f"{v:.6f}" for v in ref.xi))
+    1.000000 0.537224 0.583128 | 1.000000 0.537224 0.583128
+    """
+    t = _times(t)
+    method = str(method)
+    rtol = _real("rtol", rtol, positive=True)
+    atol = _real("atol", atol, positive=True)
+    y = _integrate_sigma(model, t, method, rtol, atol)
+    y_fine = _integrate_sigma(model, t, method, rtol / 100.0, atol / 100.0)
+    P_I, P_II = model.polarisation(t)
+    S = np.moveaxis(y.reshape(4, 4, t.size), -1, 0)
+    S = 0.5 * (S + np.swapaxes(S, -1, -2))
+    S_fine = np.moveaxis(y_fine.reshape(4, 4, t.size), -1, 0)
+    xi = _xi_sigma(S, P_I, P_II)
+    xi_err = np.abs(xi - _xi_sigma(S_fine, P_I, P_II))
+    q = np.sqrt(np.stack([P_I, P_I, P_II, P_II], axis=-1))
+    V = S / (q[:, :, None] * q[:, None, :])
+    xb, th = _xi_best_sigma(S, P_I, P_II)
+    return GaussianSolution(t=t, xi=xi, xi_err=xi_err, xi_best=xb, theta_best=th,
+                            log_negativity=_log_negativity(V), P=0.5 * (P_I + P_II),
+                            P_I=np.asarray(P_I), P_II=np.asarray(P_II), Sigma=S, V=V,
+                            method=method, rtol=rtol, atol=atol)
+
+
+# --------------------------------------------------------------------------------------------
+# Fast path: many parameter points at once
+# --------------------------------------------------------------------------------------------
+
+def _cloud_params(Z, gamma_add, x, P):
+    """μ, ν, Γ̃ and P of each point from lehmberg.moments.two_level (once per distinct triple)."""
+    Z, gamma_add, x = np.broadcast_arrays(Z, gamma_add, x)
+    trip = np.stack([Z.ravel(), gamma_add.ravel(), x.ravel()], axis=1)
+    uniq, inv = np.unique(trip, axis=0, return_inverse=True)
+    tab = np.empty((uniq.shape[0], 4))
+    for i, (z, ga, xx) in enumerate(uniq):
+        cl = two_level(1.0, Z=z, gamma_add=ga, x=xx)
+        tab[i] = (cl.mu, cl.nu, cl.G_tilde, cl.P_inf)
+    out = tab[inv.ravel()].reshape(Z.shape + (4,))
+    mu, nu, Gt, Pinf = (out[..., i] for i in range(4))
+    return mu, nu, Gt, (Pinf if P is None else np.broadcast_to(P, Z.shape).astype(float))
+
+
+def _array(name, v, *, positive=False, nonneg=False, cplx=False):
+    try:
+        a = np.asarray(v, dtype=complex if cplx else float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be {'complex ' if cplx else 'real '}numbers") from None
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite")
+    if positive and np.any(a <= 0):
+        raise ValueError(f"{name} must be > 0")
+    if nonneg and np.any(a < 0):
+        raise ValueError(f"{name} must be >= 0")
+    return a
+
+
+def steady_state_batch(d, Z, c=1.0, g_in=0.0, g_x=0.0, gamma_add=0.0, x=0.0, P=None,
+                       Z_II=None) -> dict:
+    """Steady-state outputs for many parameter points at once (arrays broadcast together).
+
+    Same model and outputs as :func:`steady_state`; the Lyapunov equations are solved as
+    batched 16 × 16 linear systems (Kronecker form) with ``numpy.linalg.solve``.
+
+    Parameters
+    ----------
+    d, Z, c, g_in, g_x, gamma_add, x : array_like
+        As in :func:`gaussian_model` (Z is Z_I when ``Z_II`` is given).
+    P : float or array, optional
+        Fixed polarisation; default P₂,∞ of Eq. (15) per cloud.
+    Z_II : array_like, optional
+        Sideband weight of cloud II (default Z).
+
+    Returns
+    -------
+    dict of arrays (the broadcast shape)
+        ``xi``, ``xi_best``, ``theta_best``, ``log_negativity``, ``purity``, ``P_inf``,
+        ``growth_rate`` and ``stable``; outputs are NaN where ``stable`` is False
+        (no steady state).
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, for non-finite values, d ≤ 0, Z ≤ 1, |c| > 1, P outside (0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lehmberg.gaussian import steady_state_batch
+    >>> u = np.array([0.0, 0.1, 1.0])
+    >>> c = 1 / (1 + 1j * u)
+    >>> out = steady_state_batch(30.0, 1.5, c=c, g_x=-1j * c, P=1.0)
+    >>> print(" ".join(f"{v:.4f}" for v in out["xi"]))
+    0.5104 0.5264 1.1149
+    """
+    d = _array("d", d, positive=True)
+    Z = _array("Z", Z)
+    if np.any(Z <= 1):
+        raise ValueError("Z must be > 1")
+    Z_II = Z if Z_II is None else _array("Z_II", Z_II)
+    if np.any(Z_II <= 1):
+        raise ValueError("Z_II must be > 1")
+    c = _array("c", c, cplx=True)
+    if np.any(np.abs(c) > 1.0):
+        raise ValueError("c: |c| > 1 makes the Kossakowski matrix indefinite "
+                         "(not a valid Lindblad generator)")
+    g_in = _array("g_in", g_in)
+    g_x = _array("g_x", g_x, cplx=True)
+    gamma_add = _array("gamma_add", gamma_add, nonneg=True)
+    x = _array("x", x, nonneg=True)
+    if P is not None:
+        P = _array("P", P)
+        if np.any((P <= 0) | (P > 1)):
+            raise ValueError("P must be in (0, 1]")
+    d, Z, Z_II, c, g_in, g_x, gamma_add, x = np.broadcast_arrays(d, Z, Z_II, c, g_in, g_x,
+                                                                 gamma_add, x)
+    if P is not None:
+        P = np.broadcast_to(P, d.shape)
+    muI, nuI, GtI, PI = _cloud_params(Z, gamma_add, x, P)
+    muII, nuII, GtII, PII = _cloud_params(Z_II, gamma_add, x, P)
+    A, D = _matrices(d, c, g_in, g_x, muI, nuI, muII, nuII, GtI, GtII, PI, PII)
+    growth = np.max(np.linalg.eigvals(A).real, axis=-1)
+    stable = growth < 0
+    A_ok = np.where(stable[..., None, None], A, -np.eye(4))      # placeholder keeps solve regular
+    V = _lyap_batch(A_ok, D)
+    S = _sigma(V, PI, PII)
+    xb, th = _xi_best_sigma(S, PI, PII)
+    out = {"xi": _xi_sigma(S, PI, PII), "xi_best": xb, "theta_best": th,
+           "log_negativity": _log_negativity(V), "purity": _purity(V)}
+    for k in out:
+        out[k] = np.where(stable, out[k], np.nan)
+    out["P_inf"] = 0.5 * (PI + PII)
+    out["growth_rate"] = growth
+    out["stable"] = stable
+    return out
+
+
+def optimize_Z(d: float, c: complex = 1.0, g_in: float = 0.0, g_x: complex = 0.0,
+               gamma_add: float = 0.0, x: float = 0.0, P: float | None = None,
+               Z_max: float = 50.0, objective: str = "xi_best") -> tuple:
+    """Minimise ξ_best (or ξ) of the steady state over a common Z ∈ (1, Z_max].
+
+    Like :func:`lehmberg.moments.optimize_Z`: a 400-point log grid (batched) brackets the
+    minimum, then bounded Brent refines it.  Points without a steady state count as +inf.
+
+    Parameters
+    ----------
+    d, c, g_in, g_x, gamma_add, x, P : as in :func:`gaussian_model`
+    Z_max : float
+        Upper end of the search, > 1.
+    objective : {"xi_best", "xi"}
+
+    Returns
+    -------
+    (Z_opt, value) : tuple of float
+        value is inf when no Z on the grid has a steady state.
+
+    Examples
+    --------
+    >>> from lehmberg.gaussian import optimize_Z
+    >>> from lehmberg.moments import optimize_Z as optimize_Z_two_level
+    >>> z, v = optimize_Z(30, gamma_add=20)                     # paper limit
+    >>> z2, v2 = optimize_Z_two_level(30, 20)
+    >>> print(f"{z:.4f} {v:.6f} {z2:.4f} {v2:.6f}")
+    1.2893 0.850243 1.2893 0.850243
+    """
+    m0 = gaussian_model(d, Z=2.0, c=c, g_in=g_in, g_x=g_x, gamma_add=gamma_add, x=x, P=P)
+    Z_max = _real("Z_max", Z_max)
+    if Z_max <= 1:
+        raise ValueError(f"Z_max must be > 1, got {Z_max}")
+    if objective not in ("xi_best", "xi"):
+        raise ValueError(f"objective must be 'xi_best' or 'xi', got {objective!r}")
+
+    grid = np.linspace(math.log(1.0 + 1e-6), math.log(Z_max), 400)
+    out = steady_state_batch(m0.d, np.exp(grid), m0.c, m0.g_in, m0.g_x, m0.gamma_add, m0.x,
+                             m0.P)
+    vals = np.where(out["stable"], out[objective], np.inf)
+    i = int(np.argmin(vals))
+    if not np.isfinite(vals[i]):
+        return math.nan, math.inf
+
+    def f(logz):
+        try:
+            st = steady_state(dataclasses.replace(m0, Z_I=math.exp(logz), Z_II=math.exp(logz)))
+        except NoSteadyState:
+            return math.inf
+        return st.xi_best if objective == "xi_best" else st.xi
+
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    res = minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
+    if res.fun <= vals[i]:
+        return math.exp(res.x), float(res.fun)
+    return math.exp(grid[i]), float(vals[i])
+
+
+# --------------------------------------------------------------------------------------------
+# Error propagation
+# --------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Propagated:
+    """Outputs with standard errors by linear propagation of independent input errors.
+
+    Attributes
+    ----------
+    value, error : dict
+        Output name → value and standard error (floats; arrays for ``xi_t``, ``P_t``).
+        Names: :data:`OUTPUTS`, plus ``xi_t``, ``P_t`` when times were given.
+    xi_t_integration_err : ndarray or None
+        The integration error estimate of ``xi_t`` (not included in ``error``).
+    t : ndarray or None
+    inputs : tuple of str
+        Names of the inputs that carried an error (the Jacobian's columns).
+    jacobian : dict
+        Output name → ∂output/∂input (last axis over ``inputs``).
+    model : GaussianModel
+        The central model.
+    """
+
+    value: dict
+    error: dict
+    xi_t_integration_err: np.ndarray | None
+    t: np.ndarray | None
+    inputs: tuple
+    jacobian: dict
+    model: GaussianModel
+
+    def as_dict(self):
+        """JSON-ready {name: [value, error]} (arrays as lists)."""
+        out = {}
+        for k in self.value:
+            v, e = self.value[k], self.error[k]
+            if isinstance(v, np.ndarray):
+                out[k] = [v.tolist(), e.tolist()]
+            else:
+                out[k] = [float(v), float(e)]
+        return out
+
+
+def _outputs_flat(model, t):
+    """Scalar outputs (in OUTPUTS order) and ξ(t) of one model; NaN where undefined."""
+    try:
+        st = steady_state(model)
+        vals = [st.xi, st.xi_best, st.theta_best, st.log_negativity, st.purity]
+    except NoSteadyState:
+        vals = [math.nan] * 5
+    vals += [0.5 * sum(model.P_inf), model.d, model.c.real, model.c.imag, model.g_in,
+             model.g_x.real, model.g_x.imag]
+    xi_t = None
+    if t is not None:
+        xi_t = integrate(model, t).xi
+    return np.array(vals), xi_t
+
+
+def _propagate(make, x0, err, steps, names, t):
+    """Central differences of the outputs of make(x) over the inputs with err > 0."""
+    model = make(x0)
+    v0, xt0 = _outputs_flat(model, t)
+    if not np.isfinite(v0[0]):
+        steady_state(model)           # raises NoSteadyState with its message
+    used = [i for i in range(x0.size) if err[i] > 0]
+    J = np.zeros((v0.size, len(used)))
+    Jt = None if t is None else np.zeros((xt0.size, len(used)))
+    for col, i in enumerate(used):
+        h = steps[i]
+        xp, xm = x0.copy(), x0.copy()
+        xp[i] += h
+        xm[i] -= h
+        vp, tp = _outputs_flat(make(xp), t)
+        vm, tm = _outputs_flat(make(xm), t)
+        diff = vp - vm
+        k = OUTPUTS.index("theta_best")
+        diff[k] = math.remainder(diff[k], 2 * math.pi) if np.isfinite(diff[k]) else diff[k]
+        J[:, col] = diff / (2 * h)
+        if t is not None:
+            Jt[:, col] = (tp - tm) / (2 * h)
+    e = err[used]
+    val = dict(zip(OUTPUTS, (float(v) for v in v0)))
+    errs = dict(zip(OUTPUTS, (float(s) for s in np.sqrt((J * e) ** 2 @ np.ones(len(used))))))
+    jac = {name: J[j] for j, name in enumerate(OUTPUTS)}
+    int_err = None
+    if t is not None:
+        sol = integrate(model, t)
+        val["xi_t"], val["P_t"] = sol.xi, sol.P
+        errs["xi_t"] = np.sqrt(((Jt * e) ** 2).sum(axis=1))
+        errs["P_t"] = np.zeros_like(sol.P)
+        jac["xi_t"] = Jt
+        int_err = sol.xi_err
+    return Propagated(value=val, error=errs, xi_t_integration_err=int_err,
+                      t=None if t is None else np.asarray(t), inputs=tuple(names[i] for i in used),
+                      jacobian=jac, model=model)
+
+
+def propagate_rates(N: float, gamma_intra: float, g_intra: float = 0.0,
+                    gamma_inter: complex | None = None, g_inter: complex | None = None, *,
+                    gamma_intra_err: float = 0.0, g_intra_err: float = 0.0,
+                    gamma_inter_err: complex = 0j, g_inter_err: complex = 0j,
+                    Z: float | None = None, Z_I: float | None = None, Z_II: float | None = None,
+                    gamma_add: float = 0.0, x: float = 0.0, P0: float = 1.0,
+                    P: float | None = None, t=None, rel_step: float = 1e-6) -> Propagated:
+    """Every output of the Gaussian model from the averaged rates, with standard errors.
+
+    d = N Γ̄_I,I, c = Γ̄_I,II/Γ̄_I,I, g_in = Ḡ_I,I/Γ̄_I,I, g_x = Ḡ_I,II/Γ̄_I,I feed
+    :func:`steady_state` (and :func:`integrate` when ``t`` is given).  Errors are
+    propagated linearly, σ_f² = Σ_i (∂f/∂x_i)² σ_i², **treating the six real inputs
+    (Γ̄_I,I, Ḡ_I,I, Re/Im Γ̄_I,II, Re/Im Ḡ_I,II) as independent**; the derivatives are
+    central differences with step ``rel_step`` · Γ̄_I,I for every input (all rates are of
+    the size of Γ̄_I,I).  N, Z, Γ_d^add, x are exact.
+
+    Parameters
+    ----------
+    N : float
+        Atoms per ensemble, > 0.
+    gamma_intra, g_intra : float
+        Γ̄_I,I (> 0) and Ḡ_I,I (real), units of Γ.
+    gamma_inter, g_inter : complex, optional
+        Γ̄_I,II and Ḡ_I,II, units of Γ (convention of SPEC §3: i in I, j in II).  Without
+        ``gamma_inter`` the paper's assumption c = 1; without ``g_inter``, g_x = 0.
+    gamma_intra_err, g_intra_err : float
+        Standard errors, ≥ 0.
+    gamma_inter_err, g_inter_err : complex
+        Standard errors of the real and imaginary parts as ``err_re + 1j*err_im``
+        (the convention of :class:`lehmberg.result.Rates`).
+    Z, Z_I, Z_II, gamma_add, x, P0, P : as in :func:`gaussian_model`.
+    t : array of times, optional
+        Adds ``xi_t`` (with propagated error) and ``P_t``.
+    rel_step : float
+        Finite-difference step relative to Γ̄_I,I.
+
+    Returns
+    -------
+    Propagated
+        ``value`` and ``error`` for :data:`OUTPUTS` (``xi_inf``, ``xi_inf_best``,
+        ``theta_best`` [rad], ``log_negativity`` [nats], ``purity``, ``P_inf``, ``d``,
+        ``c_re``, ``c_im``, ``g_in``, ``g_x_re``, ``g_x_im``).
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter (non-finite, Γ̄_I,I ≤ 0, negative errors, |c| > 1, Z ≤ 1, ...);
+        :class:`NoSteadyState` when the central point has no steady state.
+
+    Examples
+    --------
+    >>> from lehmberg.gaussian import propagate_rates
+    >>> a = 3 / (4 * 10.0**2)                      # k_L L = 10: Γ̄_I,I ≈ a
+    >>> c = 1 / (1 + 0.3j)                         # k_L R/(k_L L)² = 0.3
+    >>> out = propagate_rates(4000, a, gamma_inter=a * c, g_inter=-1j * a * c,
+    ...                       gamma_intra_err=1e-3 * a, Z=1.5)
+    >>> v, e = out.value["xi_inf"], out.error["xi_inf"]
+    >>> print(f"d = {out.value['d']:.1f} ± {out.error['d']:.2f}, xi = {v:.4f} ± {e:.4f}")
+    d = 30.0 ± 0.03, xi = 0.7058 ± 0.0005
+    """
+    N = _real("N", N, positive=True)
+    gI = _real("gamma_intra", gamma_intra, positive=True)
+    GI = _real("g_intra", g_intra)
+    gX = gI + 0j if gamma_inter is None else _complex("gamma_inter", gamma_inter)
+    GX = 0j if g_inter is None else _complex("g_inter", g_inter)
+    err = np.array([_real("gamma_intra_err", gamma_intra_err, nonneg=True),
+                    _real("g_intra_err", g_intra_err, nonneg=True),
+                    *(lambda z: (z.real, z.imag))(_complex_err("gamma_inter_err", gamma_inter_err)),
+                    *(lambda z: (z.real, z.imag))(_complex_err("g_inter_err", g_inter_err))])
+    if gamma_inter is None and err[2:4].any():
+        raise ValueError("gamma_inter_err given without gamma_inter")
+    if g_inter is None and err[4:6].any():
+        raise ValueError("g_inter_err given without g_inter")
+    _check_c(gX / gI, "gamma_inter/gamma_intra")
+    rel_step = _real("rel_step", rel_step, positive=True)
+    base = gaussian_model(N * gI, Z, Z_I=Z_I, Z_II=Z_II, c=gX / gI, g_in=GI / gI, g_x=GX / gI,
+                          gamma_add=gamma_add, x=x, P0=P0, P=P)
+    t = None if t is None else _times(t)
+    x0 = np.array([gI, GI, gX.real, gX.imag, GX.real, GX.imag])
+    names = ("gamma_intra", "g_intra", "gamma_inter_re", "gamma_inter_im", "g_inter_re",
+             "g_inter_im")
+    c_tied = gamma_inter is None
+
+    def make(v):
+        # unvalidated on purpose: a finite-difference step may cross |c| = 1 by ~rel_step
+        cc = 1.0 + 0j if c_tied else complex(v[2], v[3]) / v[0]
+        return dataclasses.replace(base, d=N * v[0], c=cc, g_in=v[1] / v[0],
+                                   g_x=complex(v[4], v[5]) / v[0])
+
+    return _propagate(make, x0, err, np.full(6, rel_step * gI), names, t)
+
+
+def propagate_d(d: float, d_err: float = 0.0, *, Z: float | None = None,
+                Z_I: float | None = None, Z_II: float | None = None, c: complex = 1.0,
+                g_in: float = 0.0, g_x: complex = 0.0, gamma_add: float = 0.0, x: float = 0.0,
+                P0: float = 1.0, P: float | None = None, t=None,
+                rel_step: float = 1e-6) -> Propagated:
+    """Every output from an optical depth d ± d_err with fixed couplings (default: the paper's
+    c = 1, g_in = g_x = 0).  Same outputs and method as :func:`propagate_rates`.
+
+    Parameters
+    ----------
+    d, d_err : float
+        Optical depth (> 0) and its standard error (≥ 0).
+    Z, Z_I, Z_II, c, g_in, g_x, gamma_add, x, P0, P : as in :func:`gaussian_model`
+    t : array of times, optional
+    rel_step : float
+        Finite-difference step relative to d.
+
+    Returns
+    -------
+    Propagated
+
+    Examples
+    --------
+    >>> from lehmberg.gaussian import propagate_d
+    >>> out = propagate_d(30.0, 1.0, Z=1.5)
+    >>> print(f"{out.value['xi_inf']:.5f} ± {out.error['xi_inf']:.5f}")
+    0.58313 ± 0.00391
+    """
+    base = gaussian_model(d, Z, Z_I=Z_I, Z_II=Z_II, c=c, g_in=g_in, g_x=g_x,
+                          gamma_add=gamma_add, x=x, P0=P0, P=P)
+    d_err = _real("d_err", d_err, nonneg=True)
+    rel_step = _real("rel_step", rel_step, positive=True)
+    t = None if t is None else _times(t)
+
+    def make(v):
+        return dataclasses.replace(base, d=float(v[0]))
+
+    return _propagate(make, np.array([base.d]), np.array([d_err]),
+                      np.array([rel_step * base.d]), ("d",), t)
