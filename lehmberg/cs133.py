@@ -5,6 +5,26 @@ hyperfine splittings; the probe power cancels because every rate is returned
 in units of Γ, the rate unit of the two-level model (``Γ↓↑ = μ²Γ``,
 ``Γ↑↓ = ν²Γ``, ``μ² − ν² = 1``).
 
+Source of the atomic data
+-------------------------
+D. A. Steck, "Cesium D Line Data", revision 2.2.1 (21 November 2019),
+https://steck.us/alkalidata (:data:`SOURCE`; a file whose numbers use this
+module should record :data:`SOURCE` in its provenance).  Taken from it:
+
+- 6²P₃/₂ hyperfine intervals (measured; Steck's Fig. 2 of the D2 hyperfine
+  structure): F′=5 − F′=4 = 251.0916(20) MHz, F′=4 − F′=3 = 201.2871(11) MHz,
+  F′=3 − F′=2 = 151.2247(16) MHz.  :data:`HFS_D2_MHZ` are the energies they give
+  relative to F′ = 5, with the uncertainties of :data:`HFS_D2_UNC_MHZ` (the
+  intervals' added in quadrature, as if independent).  These are the measured
+  intervals, not the values from the fitted A, B, C constants, which differ from
+  them by up to 0.5 kHz (within the uncertainties).
+- 6²P₁/₂ splitting F′=4 − F′=3 = 4A, A = 291.9201(15) MHz: 1167.680 MHz as in
+  Steck's Fig. 3 (used only to label the D1 levels; no rate depends on it).
+- 6²S₁/₂ splitting 9192.631770 MHz (exact: the definition of the second).
+- The relative hyperfine transition strengths and dipole matrix elements follow
+  Steck's conventions (his Eqs. for ⟨F m|er_q|F′ m′⟩ in terms of 3j and 6j
+  symbols); ``tests/test_cs133.py`` checks them against his tables.
+
 Geometry (Figs. 1, 5): magnetic field, hence quantisation axis, along x̂;
 probe along ẑ, polarised along ŷ (or x̂); ensemble I polarised along +x̂
 (``|↑⟩ = |4, 4⟩``, ``|↓⟩ = |4, 3⟩``, ``|h⟩ = |3, 3⟩``).  Ensemble II is the
@@ -39,48 +59,152 @@ Choices the paper leaves open (docs/entanglement.md lists them with reasons):
    branching from ``|4', 4⟩`` of 6P3/2 to ↑, ↓ and back to F = 3.
 
 Wigner 3j/6j symbols are evaluated exactly from the Racah formulas with
-:func:`math.factorial` (Fraction arithmetic), no sympy.
+:func:`math.factorial` (Fraction arithmetic), no sympy; arguments must be
+integers or half-integers (exactly: ``0.5`` is, ``0.3`` is not) and raise
+ValueError otherwise.  ``tests/test_cs133.py`` cross-tests them against
+:mod:`sympy.physics.wigner`.
 """
+
+from __future__ import annotations
 
 import math
 from fractions import Fraction
 from functools import lru_cache
+from numbers import Real
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    from .moments import ThreeLevel
 
 __all__ = ["wigner_3j", "wigner_6j", "clebsch_gordan", "dipole_element", "transition_strength",
            "raman_rate_amplitudes", "probe_rates", "mu_nu", "leakage_ratios", "pump_branching",
-           "cs133_rates", "model", "up_fraction_min", "optimal_pump", "I_NUC", "HFS_D2_MHZ", "HFS_D1_MHZ", "GROUND_SPLITTING_MHZ"]
+           "cs133_rates", "model", "up_fraction_min", "optimal_pump", "I_NUC", "HFS_D2_MHZ",
+           "HFS_D2_UNC_MHZ", "HFS_D2_INTERVALS_MHZ", "HFS_D1_MHZ", "GROUND_SPLITTING_MHZ",
+           "SOURCE", "SOURCE_REVISION", "SOURCE_URL"]
 
+#: Where the Cs-133 numbers of this module come from; record it with any data that use them.
+SOURCE = 'D. A. Steck, "Cesium D Line Data", revision 2.2.1 (21 November 2019)'
+#: The revision of :data:`SOURCE`.
+SOURCE_REVISION = "2.2.1"
+#: Where :data:`SOURCE` is published.
+SOURCE_URL = "https://steck.us/alkalidata"
+
+#: Nuclear spin of Cs-133.
 I_NUC = Fraction(7, 2)
-#: 6P3/2 hyperfine level energies (MHz) relative to the F' = 5 level (Steck, Cs D line data).
-HFS_D2_MHZ = {5: 0.0, 4: -251.0916, 3: -452.3734, 2: -603.5894}
-#: 6P1/2 hyperfine level energies (MHz) relative to F' = 4.
+#: Measured 6²P₃/₂ hyperfine intervals (upper F′, lower F′) → (MHz, 1σ uncertainty in MHz)
+#: (:data:`SOURCE`, Fig. 2).
+HFS_D2_INTERVALS_MHZ = {(5, 4): (251.0916, 0.0020), (4, 3): (201.2871, 0.0011),
+                        (3, 2): (151.2247, 0.0016)}
+
+
+def _levels_from_intervals(intervals):
+    energy, var = {5: 0.0, 4: 0.0, 3: 0.0, 2: 0.0}, {5: 0.0, 4: 0.0, 3: 0.0, 2: 0.0}
+    for upper in (5, 4, 3):
+        gap, err = intervals[(upper, upper - 1)]
+        energy[upper - 1] = energy[upper] - gap
+        var[upper - 1] = var[upper] + err * err
+    return energy, {F: math.sqrt(v) for F, v in var.items()}
+
+
+_E_D2, _U_D2 = _levels_from_intervals(HFS_D2_INTERVALS_MHZ)
+#: 6²P₃/₂ hyperfine level energies (MHz) relative to F′ = 5, from the measured intervals
+#: of :data:`HFS_D2_INTERVALS_MHZ`: {5: 0, 4: −251.0916, 3: −452.3787, 2: −603.6034}.
+HFS_D2_MHZ = {F: round(E, 4) for F, E in _E_D2.items()}
+#: 1σ uncertainties (MHz) of :data:`HFS_D2_MHZ` (the intervals' in quadrature).
+HFS_D2_UNC_MHZ = {F: round(U, 4) for F, U in _U_D2.items()}
+#: 6²P₁/₂ hyperfine level energies (MHz) relative to F′ = 4 (4A, A = 291.9201(15) MHz).
 HFS_D1_MHZ = {4: 0.0, 3: -1167.680}
-#: 6S1/2 F = 4 − F = 3 splitting (MHz).
+#: 6²S₁/₂ F = 4 − F = 3 splitting (MHz), exact by the definition of the SI second.
 GROUND_SPLITTING_MHZ = 9192.631770
 
+#: An angular momentum quantum number (units of ħ): an int, a Fraction, or a float that is
+#: exactly an integer or a half-integer.
+AngularMomentum = Union[int, float, Fraction]
 
-def _f(x):
-    return Fraction(x).limit_denominator(4)
+
+def _half_integer(x, name: str = "argument") -> Fraction:
+    """``x`` as an exact Fraction; ValueError (naming ``name``) unless 2x is an integer.
+
+    Floats are converted exactly (``Fraction(0.5) == 1/2``), so ``0.3`` or ``1/3``
+    are refused rather than rounded to a nearby half-integer.
+    """
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise ValueError(f"{name} must be an integer or half-integer, got {x!r}")
+    try:
+        f = Fraction(x)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{name} must be a finite integer or half-integer, got {x!r}") from None
+    if (2 * f).denominator != 1:
+        raise ValueError(f"{name} must be an integer or half-integer, got {x!r}")
+    return f
 
 
-def _fact(x):
-    x = _f(x)
+def _js(names: str, values, nonneg: bool = True) -> list[Fraction]:
+    out = []
+    for name, v in zip(names.split(), values):
+        f = _half_integer(v, name)
+        if nonneg and f < 0:
+            raise ValueError(f"{name} must be >= 0, got {v!r}")
+        out.append(f)
+    return out
+
+
+def _fact(x: Fraction) -> int:
     if x.denominator != 1 or x < 0:
         raise ValueError("factorial of a non-integer or negative number")
     return math.factorial(int(x))
 
 
-def _triangle(a, b, c):
-    a, b, c = _f(a), _f(b), _f(c)
+def _triangle(a: Fraction, b: Fraction, c: Fraction) -> Fraction | None:
+    """Δ(abc) = (a+b−c)!(a−b+c)!(−a+b+c)!/(a+b+c+1)!, or None if (a, b, c) is no triad."""
     if (a + b + c).denominator != 1 or c < abs(a - b) or c > a + b:
         return None
     return Fraction(_fact(a + b - c) * _fact(a - b + c) * _fact(-a + b + c), _fact(a + b + c + 1))
 
 
+def wigner_3j(j1: AngularMomentum, j2: AngularMomentum, j3: AngularMomentum,
+              m1: AngularMomentum, m2: AngularMomentum, m3: AngularMomentum) -> float:
+    """The Wigner 3j symbol (j1 j2 j3; m1 m2 m3), exact arithmetic, returned as a float.
+
+    Racah's formula::
+
+        (j1 j2 j3; m1 m2 m3) = (−1)^{j1−j2−m3} √[Δ(j1 j2 j3) Π_i (j_i+m_i)!(j_i−m_i)!]
+            × Σ_t (−1)^t / [t! (j3−j2+t+m1)! (j3−j1+t−m2)! (j1+j2−j3−t)! (j1−t−m1)! (j2−t+m2)!]
+
+    Parameters
+    ----------
+    j1, j2, j3 : int, float or Fraction
+        Angular momenta (units of ħ): integers or half-integers ≥ 0.
+    m1, m2, m3 : int, float or Fraction
+        Their projections: integers or half-integers.
+
+    Returns
+    -------
+    float
+        The symbol; 0.0 where a selection rule forbids it (m1+m2+m3 ≠ 0, |m_i| > j_i,
+        j_i − m_i not an integer, (j1, j2, j3) not a triad).
+
+    Raises
+    ------
+    ValueError
+        If an argument is not an integer or half-integer, or a j is negative.
+
+    Examples
+    --------
+    >>> from lehmberg.cs133 import wigner_3j
+    >>> round(wigner_3j(1, 1, 0, 0, 0, 0), 12)     # −1/√3
+    -0.57735026919
+    >>> wigner_3j(0.3, 1, 1, 0, 0, 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: j1 must be an integer or half-integer, got 0.3
+    """
+    args = _js("j1 j2 j3", (j1, j2, j3)) + _js("m1 m2 m3", (m1, m2, m3), nonneg=False)
+    return _wigner_3j(*args)
+
+
 @lru_cache(maxsize=None)
-def wigner_3j(j1, j2, j3, m1, m2, m3):
-    """The Wigner 3j symbol (Racah formula), exact for integer and half-integer arguments."""
-    j1, j2, j3, m1, m2, m3 = map(_f, (j1, j2, j3, m1, m2, m3))
+def _wigner_3j(j1, j2, j3, m1, m2, m3):
     if m1 + m2 + m3 != 0 or abs(m1) > j1 or abs(m2) > j2 or abs(m3) > j3:
         return 0.0
     if any((j - m).denominator != 1 for j, m in ((j1, m1), (j2, m2), (j3, m3))):
@@ -102,10 +226,46 @@ def wigner_3j(j1, j2, j3, m1, m2, m3):
     return float(sign * s) * math.sqrt(float(pre))
 
 
+def wigner_6j(j1: AngularMomentum, j2: AngularMomentum, j3: AngularMomentum,
+              j4: AngularMomentum, j5: AngularMomentum, j6: AngularMomentum) -> float:
+    """The Wigner 6j symbol {j1 j2 j3; j4 j5 j6}, exact arithmetic, returned as a float.
+
+    Racah's formula::
+
+        {j1 j2 j3; j4 j5 j6} = √[Δ(j1 j2 j3) Δ(j1 j5 j6) Δ(j4 j2 j6) Δ(j4 j5 j3)]
+            × Σ_t (−1)^t (t+1)! / [Π_a (t − a)! Π_b (b − t)!]
+
+    with a ∈ {j1+j2+j3, j1+j5+j6, j4+j2+j6, j4+j5+j3} and
+    b ∈ {j1+j2+j4+j5, j2+j3+j5+j6, j3+j1+j6+j4}.
+
+    Parameters
+    ----------
+    j1, j2, j3, j4, j5, j6 : int, float or Fraction
+        Angular momenta (units of ħ): integers or half-integers ≥ 0.
+
+    Returns
+    -------
+    float
+        The symbol; 0.0 unless each of (j1 j2 j3), (j1 j5 j6), (j4 j2 j6), (j4 j5 j3)
+        satisfies the triangle rule with an integer sum (sympy raises for a
+        half-integer sum; here it is a forbidden coupling, hence 0).
+
+    Raises
+    ------
+    ValueError
+        If an argument is not an integer or half-integer, or is negative.
+
+    Examples
+    --------
+    >>> from lehmberg.cs133 import wigner_6j
+    >>> round(wigner_6j(1, 1, 1, 1, 1, 1), 12)
+    0.166666666667
+    """
+    return _wigner_6j(*_js("j1 j2 j3 j4 j5 j6", (j1, j2, j3, j4, j5, j6)))
+
+
 @lru_cache(maxsize=None)
-def wigner_6j(j1, j2, j3, j4, j5, j6):
-    """The Wigner 6j symbol {j1 j2 j3; j4 j5 j6} (Racah formula)."""
-    j1, j2, j3, j4, j5, j6 = map(_f, (j1, j2, j3, j4, j5, j6))
+def _wigner_6j(j1, j2, j3, j4, j5, j6):
     tris = [_triangle(j1, j2, j3), _triangle(j1, j5, j6), _triangle(j4, j2, j6),
             _triangle(j4, j5, j3)]
     if any(t is None for t in tris):
@@ -126,29 +286,105 @@ def wigner_6j(j1, j2, j3, j4, j5, j6):
     return float(s) * math.sqrt(float(pre))
 
 
-def clebsch_gordan(j1, m1, j2, m2, J, M):
-    """⟨j1 m1; j2 m2 | J M⟩ from the 3j symbol."""
-    j1, m1, j2, m2, J, M = map(_f, (j1, m1, j2, m2, J, M))
-    return (-1) ** int(j1 - j2 + M) * math.sqrt(float(2 * J + 1)) * wigner_3j(j1, j2, J, m1, m2, -M)
+def clebsch_gordan(j1: AngularMomentum, m1: AngularMomentum, j2: AngularMomentum,
+                   m2: AngularMomentum, J: AngularMomentum, M: AngularMomentum) -> float:
+    """The Clebsch–Gordan coefficient ⟨j1 m1; j2 m2 | J M⟩ (Condon–Shortley phases).
+
+    ``⟨j1 m1; j2 m2 | J M⟩ = (−1)^{j1−j2+M} √(2J+1) (j1 j2 J; m1 m2 −M)``.
+
+    Parameters
+    ----------
+    j1, m1, j2, m2, J, M : int, float or Fraction
+        Angular momenta (≥ 0) and projections, integers or half-integers (units of ħ).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        As :func:`wigner_3j`, naming the argument.
+
+    Examples
+    --------
+    >>> from lehmberg.cs133 import clebsch_gordan
+    >>> round(clebsch_gordan(0.5, 0.5, 0.5, -0.5, 1, 0) ** 2, 12)
+    0.5
+    """
+    j1, j2, J = _js("j1 j2 J", (j1, j2, J))
+    m1, m2, M = _js("m1 m2 M", (m1, m2, M), nonneg=False)
+    return (-1) ** int(j1 - j2 + M) * math.sqrt(float(2 * J + 1)) * _wigner_3j(j1, j2, J, m1, m2, -M)
 
 
-def transition_strength(Jg, Fg, Je, Fe, I=I_NUC):
-    """Relative hyperfine strength S = (2F_e+1)(2J_g+1){J_g J_e 1; F_e F_g I}² (Σ_Fe S = 1)."""
-    return float((2 * _f(Fe) + 1) * (2 * _f(Jg) + 1)) * wigner_6j(Jg, Je, 1, Fe, Fg, I) ** 2
+def transition_strength(Jg: AngularMomentum, Fg: AngularMomentum, Je: AngularMomentum,
+                        Fe: AngularMomentum, I: AngularMomentum = I_NUC) -> float:  # noqa: E741
+    """Relative hyperfine transition strength S_{Fg Fe} (Steck's S_FF′; Σ_Fe S = 1).
+
+    ``S = (2F_e+1)(2J_g+1) {J_g J_e 1; F_e F_g I}²``.
+
+    Parameters
+    ----------
+    Jg, Fg : int, float or Fraction
+        Electronic and total angular momentum of the ground level.
+    Je, Fe : int, float or Fraction
+        Those of the excited level.
+    I : int, float or Fraction
+        Nuclear spin (Cs-133: 7/2).
+
+    Returns
+    -------
+    float
+        Dimensionless.
+
+    Examples
+    --------
+    >>> from lehmberg.cs133 import transition_strength
+    >>> round(transition_strength(0.5, 4, 1.5, 5), 12)      # 11/18, Steck
+    0.611111111111
+    """
+    Jg, Fg, Je, Fe, I = _js("Jg Fg Je Fe I", (Jg, Fg, Je, Fe, I))  # noqa: E741
+    return float((2 * Fe + 1) * (2 * Jg + 1)) * _wigner_6j(Jg, Je, 1, Fe, Fg, I) ** 2
 
 
-def dipole_element(Jg, Fg, mg, Je, Fe, me, I=I_NUC):
+def dipole_element(Jg: AngularMomentum, Fg: AngularMomentum, mg: AngularMomentum,
+                   Je: AngularMomentum, Fe: AngularMomentum, me: AngularMomentum,
+                   I: AngularMomentum = I_NUC) -> float:  # noqa: E741
     """⟨F_g m_g| d_q |F_e m_e⟩ / ⟨J_g‖d‖J_e⟩ with q = m_g − m_e (Steck's convention).
 
-    Always the ground-bra, excited-ket element, so that the relative signs of
-    paths through different F_e are consistent in a Raman amplitude.
+    ``(−1)^{F_e+J_g+1+I} √((2F_e+1)(2J_g+1)) {J_g J_e 1; F_e F_g I} ⟨F_e m_e; 1 q | F_g m_g⟩``
+    (zero for |q| > 1).  Always the ground-bra, excited-ket element, so that the
+    relative signs of paths through different F_e are consistent in a Raman amplitude.
+
+    Parameters
+    ----------
+    Jg, Fg, mg : int, float or Fraction
+        Ground level: electronic, total angular momentum and its projection.
+    Je, Fe, me : int, float or Fraction
+        Excited level: the same.
+    I : int, float or Fraction
+        Nuclear spin (Cs-133: 7/2).
+
+    Returns
+    -------
+    float
+        In units of the reduced matrix element ⟨J_g‖er‖J_e⟩.
+
+    Examples
+    --------
+    >>> from lehmberg.cs133 import dipole_element
+    >>> total = sum(dipole_element(0.5, Fg, mg, 1.5, 5, 5) ** 2
+    ...             for Fg in (3, 4) for mg in range(-Fg, Fg + 1))
+    >>> round(total, 12)                                   # (2J_g+1)/(2J_e+1)
+    0.5
     """
-    Jg, Fg, mg, Je, Fe, me = map(_f, (Jg, Fg, mg, Je, Fe, me))
+    Jg, Fg, Je, Fe, I = _js("Jg Fg Je Fe I", (Jg, Fg, Je, Fe, I))  # noqa: E741
+    mg, me = _js("mg me", (mg, me), nonneg=False)
     q = mg - me
     if abs(q) > 1:
         return 0.0
     phase = (-1) ** int(Fe + Jg + 1 + I)
-    return phase * math.sqrt(float((2 * Fe + 1) * (2 * Jg + 1))) * wigner_6j(Jg, Je, 1, Fe, Fg, I) \
+    return phase * math.sqrt(float((2 * Fe + 1) * (2 * Jg + 1))) * _wigner_6j(Jg, Je, 1, Fe, Fg, I) \
         * clebsch_gordan(Fe, me, 1, q, Fg, mg)
 
 
@@ -167,13 +403,41 @@ def _probe_components(polarisation):
     raise ValueError(f"polarisation must be 'x' or 'y', got {polarisation!r}")
 
 
-def raman_rate_amplitudes(Fi, mi, Ff, mf, delta_MHz, polarisation="y"):
-    """Unnormalised spontaneous Raman rate ``(F_i, m_i) → (F_f, m_f)`` on the D2 line.
+def raman_rate_amplitudes(Fi: int, mi: int, Ff: int, mf: int, delta_MHz: float,
+                          polarisation: str = "y") -> dict[tuple[int, int], float]:
+    """Unnormalised spontaneous Raman rates ``(F_i, m_i) → (F_f, m_f)`` on the D2 line.
 
-    Returns ``{(q_in, q_out): |Σ_F' d(f,F'm') d(i,F'm') / Δ_F'|² × |ε_q_in|²}``:
-    amplitudes through F' = 2…5 add before squaring (choice 1), detuned by
-    :func:`_detuning`; different (q_in, q_out) end in orthogonal photon states and
-    are added as rates by the caller.
+    Amplitudes through F′ = 2…5 of 6²P₃/₂ add before squaring (choice 1)::
+
+        w(q_in, q_out) = |ε_{q_in}|² |Σ_F′ d(f; F′ m′) d(i; F′ m′) / Δ_F′|²,   m′ = m_i + q_in
+
+    with d from :func:`dipole_element`, Δ_F′ = ω_L − ω(F_i → F′) in MHz (the
+    hyperfine energies :data:`HFS_D2_MHZ`, :data:`GROUND_SPLITTING_MHZ`) and
+    ``q_out = m′ − m_f``.  Different (q_in, q_out) end in orthogonal photon states
+    and are added as rates by the caller.
+
+    Parameters
+    ----------
+    Fi, mi : int
+        Initial ground level F (3 or 4) and its projection on x̂.
+    Ff, mf : int
+        Final ground level and projection.
+    delta_MHz : float
+        Probe detuning from F = 4 → F′ = 5, in MHz (positive: blue).
+    polarisation : {"y", "x"}
+        Linear probe polarisation; ŷ is σ⁺ + σ⁻ about the quantisation axis x̂, x̂ is π.
+
+    Returns
+    -------
+    dict
+        ``{(q_in, q_out): w}``, w in units of ``|⟨J‖d‖J′⟩|⁴ / MHz²`` (only ratios of
+        these numbers are used).
+
+    Examples
+    --------
+    >>> from lehmberg.cs133 import raman_rate_amplitudes
+    >>> sorted(raman_rate_amplitudes(4, 4, 4, 3, 700.0))    # ↑ → ↓: σ⁻ photon in, π out
+    [(-1, 0)]
     """
     out = {}
     for q_in, weight in _probe_components(polarisation).items():
@@ -199,13 +463,41 @@ def _raw(Fi, mi, Ff, mf, delta_MHz, polarisation, q_out=None):
     return sum(v for (qi, qo), v in terms.items() if q_out is None or qo == q_out)
 
 
-def mu_nu(delta_MHz=700.0, polarisation="y"):
+def mu_nu(delta_MHz: float = 700.0, polarisation: str = "y") -> tuple[float, float, float, float]:
     """μ, ν and Z = 1/(μ − ν) of ensemble I from the D2 Raman amplitudes (Sec. IV A).
 
     μ² ∝ rate of ``|4,3⟩ → |4,4⟩`` and ν² ∝ rate of ``|4,4⟩ → |4,3⟩`` into the
     collectively enhanced forward mode — the probe-orthogonal polarisation: π
-    (x̂) for a ŷ probe, σ (ŷ) for an x̂ probe — normalised to μ² − ν² = 1.
-    Raises ValueError when ν ≥ μ (no squeezing of the right sign).
+    (x̂) for a ŷ probe, σ (ŷ) for an x̂ probe — normalised to μ² − ν² = 1::
+
+        ν²/μ² = w(↑ → ↓, fwd) / w(↓ → ↑, fwd),   μ = 1/√(1 − ν²/μ²),   Z = 1/(μ − ν)
+
+    Parameters
+    ----------
+    delta_MHz : float
+        Probe detuning from F = 4 → F′ = 5 of the D2 line, in MHz.
+    polarisation : {"y", "x"}
+        Linear probe polarisation (quantisation axis x̂).
+
+    Returns
+    -------
+    mu, nu, Z : float
+        Dimensionless; μ² − ν² = 1.
+    unit : float
+        ``w(↓→↑) − w(↑→↓)`` in the units of :func:`raman_rate_amplitudes`: the
+        rate that is Γ (the rate unit of every function here).
+
+    Raises
+    ------
+    ValueError
+        When ν ≥ μ (no squeezing of the right sign), or for a bad polarisation.
+
+    Examples
+    --------
+    >>> from lehmberg.cs133 import mu_nu
+    >>> mu, nu, Z, _ = mu_nu(700.0, "y")
+    >>> round(mu * mu - nu * nu, 12), round(Z, 2)            # the paper quotes Z = 2.3
+    (1.0, 2.36)
     """
     if polarisation == "y":
         q_fwd = 0
@@ -231,12 +523,13 @@ def _elastic_amplitude(m, q_in, delta_MHz):
                for Fe in (2, 3, 4, 5) if abs(me) <= Fe)
 
 
-def probe_rates(delta_MHz=700.0, polarisation="y", dephasing="amplitude"):
+def probe_rates(delta_MHz: float = 700.0, polarisation: str = "y",
+                dephasing: str = "amplitude") -> dict[str, float]:
     """Probe-induced single-atom rates of the three-level model, in units of Γ.
 
-    Keys ``ud, du, uh, dh, hu, hd`` (``ud`` = Γ↑↓, rate ↑ → ↓), ``uu, dd`` (total
-    rates of scattering back into the same state), ``deph`` (what enters Γ̄ for
-    Γ↑↑ + Γ↓↓) and ``mu, nu, Z``.  Γ is fixed by ``Γ↓↑(fwd) − Γ↑↓(fwd) = Γ``.
+    Every rate is a sum of :func:`raman_rate_amplitudes` over photon
+    polarisations (and over the final m in F = 3 for ``uh``, ``dh``), divided by
+    the ``unit`` of :func:`mu_nu`, so that ``Γ↓↑(fwd) − Γ↑↓(fwd) = Γ``.
 
     ``dephasing="amplitude"`` (default, choice 4): elastic scattering from ↑ and
     ↓ into the same photon mode dephases only through the difference of the two
@@ -244,6 +537,34 @@ def probe_rates(delta_MHz=700.0, polarisation="y", dephasing="amplitude"):
     at deph/2, as Γ_d does in Eq. 13).  ``dephasing="paper"``: ``deph = uu + dd``
     as Eq. (21) reads literally — dominated by the σ⁺ cycling transition
     |4,4⟩ → |5',5⟩, it leaves no entanglement at d = 30.
+
+    Parameters
+    ----------
+    delta_MHz : float
+        Probe detuning from F = 4 → F′ = 5 of the D2 line, in MHz.
+    polarisation : {"y", "x"}
+        Linear probe polarisation (quantisation axis x̂).
+    dephasing : {"amplitude", "paper"}
+        How Γ↑↑ + Γ↓↓ enters Γ̄ (see above).
+
+    Returns
+    -------
+    dict
+        ``ud, du, uh, dh, hu, hd`` (``ud`` = Γ↑↓, the rate ↑ → ↓), ``uu, dd`` (total
+        rates of scattering back into the same state), ``deph`` (what enters Γ̄ for
+        Γ↑↑ + Γ↓↓), all in units of Γ; and the dimensionless ``mu, nu, Z``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``dephasing`` or ``polarisation``, or as :func:`mu_nu`.
+
+    Examples
+    --------
+    >>> from lehmberg.cs133 import probe_rates
+    >>> r = probe_rates(700.0)
+    >>> round(r["du"] - r["ud"], 12)         # Γ↓↑ − Γ↑↓ = μ² − ν² = 1 (units of Γ)
+    1.0
     """
     if dephasing not in ("amplitude", "paper"):
         raise ValueError(f"dephasing must be 'amplitude' or 'paper', got {dephasing!r}")
@@ -268,15 +589,60 @@ def probe_rates(delta_MHz=700.0, polarisation="y", dephasing="amplitude"):
     return out
 
 
-def leakage_ratios(delta_MHz=700.0, polarisation="y"):
-    """Γ(|4,4⟩→|4,2⟩)/Γ(|4,4⟩→|4,3⟩) and Γ(|4,4⟩→|3,2⟩)/Γ(|4,4⟩→|4,3⟩) (App. E quotes 0.03, 0.02)."""
+def leakage_ratios(delta_MHz: float = 700.0, polarisation: str = "y") -> tuple[float, float]:
+    """The neglected Raman leaks from ``|↑⟩ = |4,4⟩``, relative to ↑ → ↓ (App. E).
+
+    Returns ``Γ(|4,4⟩→|4,2⟩)/Γ(|4,4⟩→|4,3⟩)`` and ``Γ(|4,4⟩→|3,2⟩)/Γ(|4,4⟩→|4,3⟩)``
+    (App. E quotes 0.03 and 0.02), from :func:`raman_rate_amplitudes` summed over
+    photon polarisations.
+
+    Parameters
+    ----------
+    delta_MHz : float
+        Probe detuning from F = 4 → F′ = 5, in MHz.
+    polarisation : {"y", "x"}
+        Linear probe polarisation.
+
+    Returns
+    -------
+    to_42, to_32 : float
+        Dimensionless ratios.
+
+    Examples
+    --------
+    >>> from lehmberg.cs133 import leakage_ratios
+    >>> [round(x, 2) for x in leakage_ratios(700.0)]
+    [0.03, 0.02]
+    """
     base = _raw(4, 4, 4, 3, delta_MHz, polarisation)
     return (_raw(4, 4, 4, 2, delta_MHz, polarisation) / base,
             _raw(4, 4, 3, 2, delta_MHz, polarisation) / base)
 
 
-def pump_branching(line, Fe, me):
-    """Decay branching ratios of ``|F_e, m_e⟩`` (line 'D1' or 'D2') to each ground ``(F, m)``."""
+def pump_branching(line: str, Fe: int, me: int) -> dict[tuple[int, int], float]:
+    """Decay branching ratios of ``|F_e, m_e⟩`` on the D1 or D2 line to each ground ``(F, m)``.
+
+    ``b(F, m) = |d(F m; F_e m_e)|² / Σ_{F′ m′} |d(F′ m′; F_e m_e)|²`` with d from
+    :func:`dipole_element`.
+
+    Parameters
+    ----------
+    line : {"D1", "D2"}
+        6²P₁/₂ (D1) or 6²P₃/₂ (D2).
+    Fe, me : int
+        The excited hyperfine level and its projection.
+
+    Returns
+    -------
+    dict
+        ``{(F, m): ratio}`` for the ground levels reached; the ratios sum to 1.
+
+    Examples
+    --------
+    >>> from lehmberg.cs133 import pump_branching
+    >>> pump_branching("D2", 5, 5)                     # the cycling transition
+    {(4, 4): 1.0}
+    """
     Je = 0.5 if line == "D1" else 1.5
     out = {}
     for Fg in (3, 4):
@@ -288,14 +654,46 @@ def pump_branching(line, Fe, me):
     return {k: v / total for k, v in out.items()}
 
 
-def cs133_rates(x_pump=0.0, x_repump=0.0, delta_MHz=700.0, polarisation="y",
-                dephasing="amplitude"):
+def cs133_rates(x_pump: float = 0.0, x_repump: float = 0.0, delta_MHz: float = 700.0,
+                polarisation: str = "y", dephasing: str = "amplitude") -> dict[str, float]:
     """All single-atom rates of the three-level model for Cs-133, in units of Γ (choice 5).
 
-    Returns a dict with ``ud, du, uh, dh, hu, hd, uu, dd, deph`` (probe + pump + repump),
-    ``mu, nu, Z`` and ``F = 4``.  ``x_pump`` ≥ 0 is the two-level pump parameter
-    (pump-induced ↓→↑ rate x μ² Γ), ``x_repump`` ≥ 0 the repump strength
-    Ω²_repump/Ω²_pump.
+    :func:`probe_rates` plus the pump (σ⁺, D1, ``|4,3⟩ → |4′,4⟩``, excitation rate
+    ``x μ² Γ / b(↑)``, decaying with :func:`pump_branching`) and the repump (σ⁺, D2,
+    ``|3,3⟩ → |4′,4⟩``, excitation rate ``x_repump (c_repump/c_pump)²`` times the
+    pump's).
+
+    Parameters
+    ----------
+    x_pump : float
+        Two-level pump parameter x ≥ 0 (pump-induced ↓ → ↑ rate x μ² Γ; Sec. III D).
+    x_repump : float
+        Repump strength Ω²_repump/Ω²_pump ≥ 0 (dimensionless).
+    delta_MHz : float
+        Probe detuning from F = 4 → F′ = 5, in MHz.
+    polarisation : {"y", "x"}
+        Linear probe polarisation.
+    dephasing : {"amplitude", "paper"}
+        See :func:`probe_rates`.
+
+    Returns
+    -------
+    dict
+        ``ud, du, uh, dh, hu, hd, uu, dd, deph`` (probe + pump + repump, units of Γ),
+        ``mu, nu, Z``, ``F = 4``, ``x_pump``, ``x_repump``.
+
+    Raises
+    ------
+    ValueError
+        For a negative or non-finite ``x_pump`` or ``x_repump`` (naming it), or as
+        :func:`probe_rates`.
+
+    Examples
+    --------
+    >>> from lehmberg.cs133 import cs133_rates, probe_rates
+    >>> r = cs133_rates(x_pump=1.0)
+    >>> round(r["du"] - probe_rates()["du"], 12) == round(r["mu"] ** 2, 12)  # + x μ²
+    True
     """
     if not (math.isfinite(x_pump) and x_pump >= 0):
         raise ValueError(f"x_pump must be finite and >= 0, got {x_pump}")
@@ -325,9 +723,32 @@ def cs133_rates(x_pump=0.0, x_repump=0.0, delta_MHz=700.0, polarisation="y",
     return rates
 
 
-def model(d, x_pump=0.0, x_repump=0.0, gamma_add=0.0, delta_MHz=700.0, polarisation="y",
-          dephasing="amplitude"):
-    """The :class:`lehmberg.moments.ThreeLevel` of the Cs-133 preset (F = 4)."""
+def model(d: float, x_pump: float = 0.0, x_repump: float = 0.0, gamma_add: float = 0.0,
+          delta_MHz: float = 700.0, polarisation: str = "y",
+          dephasing: str = "amplitude") -> ThreeLevel:
+    """The :class:`lehmberg.moments.ThreeLevel` of the Cs-133 preset (F = 4).
+
+    Parameters
+    ----------
+    d : float
+        Optical depth d > 0 of one ensemble (d = N Γ_ij/Γ).
+    x_pump, x_repump, delta_MHz, polarisation, dephasing
+        As :func:`cs133_rates`.
+    gamma_add : float
+        Additional dephasing Γ_d^add ≥ 0, in units of Γ.
+
+    Returns
+    -------
+    ThreeLevel
+        Rates from :func:`cs133_rates`, ``F = 4``.
+
+    Examples
+    --------
+    >>> from lehmberg.cs133 import model
+    >>> p = model(30.0, x_pump=1.0, x_repump=1.0)
+    >>> p.F, p.d
+    (4.0, 30.0)
+    """
     from .moments import ThreeLevel, _check
 
     d = _check("d", d, positive=True)
@@ -337,12 +758,31 @@ def model(d, x_pump=0.0, x_repump=0.0, gamma_add=0.0, delta_MHz=700.0, polarisat
                       r["deph"], gamma_add, 4.0)
 
 
-def up_fraction_min(p, t_max=None):
+def up_fraction_min(p: ThreeLevel, t_max: float | None = None) -> float:
     """min over t ≥ 0 of N↑/N₂ for atoms starting in ↑ (the 95 % criterion of App. E).
 
-    Evaluated on a log-spaced time grid up to 20 slowest relaxation times, and
-    at t → ∞: the null vector of M with repump, else the slowest mode of the
-    (↑, ↓) block, whose ratio N↑/N₂ all populations approach.
+    Evaluated on a log-spaced time grid (200 points from 10⁻⁴/Γ) up to 20 slowest
+    relaxation times of M (Eq. 20), and at t → ∞: the null vector of M with
+    repump, else the slowest mode of the (↑, ↓) block, whose ratio N↑/N₂ all
+    populations approach.
+
+    Parameters
+    ----------
+    p : ThreeLevel
+        The model (e.g. from :func:`model`).
+    t_max : float, optional
+        Last time of the grid, in units of 1/Γ (default: 20 slowest relaxation times).
+
+    Returns
+    -------
+    float
+        Dimensionless fraction in [0, 1].
+
+    Examples
+    --------
+    >>> from lehmberg.cs133 import model, up_fraction_min
+    >>> up_fraction_min(model(30.0)) < 0.95       # the probe alone depolarises
+    True
     """
     import numpy as np
 
@@ -371,12 +811,37 @@ def up_fraction_min(p, t_max=None):
     return float(min(ratios))
 
 
-def optimal_pump(x_repump=0.0, fraction=0.95, delta_MHz=700.0, polarisation="y",
-                 dephasing="amplitude", x_max=1e4):
+def optimal_pump(x_repump: float = 0.0, fraction: float = 0.95, delta_MHz: float = 700.0,
+                 polarisation: str = "y", dephasing: str = "amplitude",
+                 x_max: float = 1e4) -> float:
     """The smallest pump parameter x with N↑/N₂ ≥ ``fraction`` at all times (App. E).
 
-    Bisection (brentq) on :func:`up_fraction_min`, which grows with the pump.
-    Returns NaN if even ``x_max`` does not reach the fraction.
+    Bisection (:func:`scipy.optimize.brentq`, x to 1e-6) on
+    ``up_fraction_min(model(1, x, …)) − fraction``, which grows with the pump.
+
+    Parameters
+    ----------
+    x_repump : float
+        Repump strength Ω²_repump/Ω²_pump ≥ 0.
+    fraction : float
+        Required fraction N↑/N₂ (App. E: 0.95).
+    delta_MHz, polarisation, dephasing
+        As :func:`cs133_rates`.
+    x_max : float
+        Give up beyond this pump parameter.
+
+    Returns
+    -------
+    float
+        The pump parameter x (dimensionless); 0.0 if no pump is needed, NaN if even
+        ``x_max`` does not reach the fraction.
+
+    Examples
+    --------
+    >>> from lehmberg.cs133 import model, optimal_pump, up_fraction_min
+    >>> x = optimal_pump(1.0)
+    >>> round(up_fraction_min(model(30.0, x, 1.0)), 4)
+    0.95
     """
     from scipy.optimize import brentq
 
