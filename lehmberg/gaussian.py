@@ -141,11 +141,18 @@ def _matrices(d, c, g_in, g_x, mu_I, nu_I, mu_II, nu_II, Gt_I, Gt_II, P_I, P_II)
     D = Ω Re M Ωᵀ + ½ diag(Γ̃/P) derived in docs/entanglement.md (tests rebuild it
     from the emitter vectors and check it against QuTiP).
     """
-    c = np.asarray(c, dtype=complex)
-    g_x = np.asarray(g_x, dtype=complex)
+    scalar = not any(isinstance(v, (np.ndarray, list, tuple))
+                     for v in (d, c, g_in, g_x, mu_I, nu_I, mu_II, nu_II, Gt_I, Gt_II, P_I, P_II))
+    if scalar:      # plain Python arithmetic: a few µs instead of numpy's per-element overhead
+        c, g_x = complex(c), complex(g_x)
+        d, g_in, mu_I, nu_I, mu_II, nu_II, Gt_I, Gt_II, P_I, P_II = (
+            float(v) for v in (d, g_in, mu_I, nu_I, mu_II, nu_II, Gt_I, Gt_II, P_I, P_II))
+    else:
+        c = np.asarray(c, dtype=complex)
+        g_x = np.asarray(g_x, dtype=complex)
     cr, ci, gr, gi = c.real, c.imag, g_x.real, g_x.imag
     dI, dII = d * P_I, d * P_II
-    dq2 = 0.5 * d * np.sqrt(P_I * P_II)
+    dq2 = 0.5 * d * (math.sqrt(P_I * P_II) if scalar else np.sqrt(P_I * P_II))
     sig = dq2 * (mu_I * nu_II + mu_II * nu_I)         # (d q/2)(μ_I ν_II + μ_II ν_I)
     dlt = dq2 * (mu_I * nu_II - mu_II * nu_I)         # (d q/2)(μ_I ν_II − μ_II ν_I)
     aI = -0.5 * (Gt_I + dI * (mu_I ** 2 - nu_I ** 2))
@@ -163,6 +170,8 @@ def _matrices(d, c, g_in, g_x, mu_I, nu_I, mu_II, nu_II, Gt_I, Gt_II, P_I, P_II)
               [zero, nI, dlt * ci, sig * cr],
               [-sig * cr, dlt * ci, nII, zero],
               [dlt * ci, sig * cr, zero, nII]]
+    if scalar:
+        return np.array(rows_A, dtype=float), np.array(rows_D, dtype=float)
     shape = np.broadcast(*(np.asarray(v) for row in rows_A + rows_D for v in row)).shape
     A = np.empty(shape + (4, 4))
     D = np.empty(shape + (4, 4))
@@ -627,22 +636,23 @@ class GaussianSolution:
 
 def _sigma_ode(model):
     args = model._args()
+    eye = np.eye(4)
 
     def mats(t):
         P_I, P_II = (float(p) for p in model.polarisation(t))
         A, D = _matrices(*args, P_I, P_II)
         q = np.sqrt(np.array([P_I, P_I, P_II, P_II]))
-        A_s = A * q[:, None] / q[None, :]
-        D_s = D * q[:, None] * q[None, :]
-        K = np.kron(A_s, np.eye(4)) + np.kron(np.eye(4), A_s)
-        return K, D_s.ravel()
+        return A * q[:, None] / q[None, :], D * q[:, None] * q[None, :]
 
     def rhs(t, y):
-        K, dv = mats(t)
-        return K @ y + dv
+        A_s, D_s = mats(t)
+        S = y.reshape(4, 4)
+        AS = A_s @ S
+        return (AS + AS.T + D_s).ravel()     # Σ symmetric: Σ A_Σᵀ = (A_Σ Σ)ᵀ
 
     def jac(t, _y):
-        return mats(t)[0]
+        A_s = mats(t)[0]
+        return np.kron(A_s, eye) + np.kron(eye, A_s)
 
     return rhs, jac
 
@@ -934,8 +944,10 @@ def _outputs_flat(model, t):
     vals += [0.5 * sum(model.P_inf), model.d, model.c.real, model.c.imag, model.g_in,
              model.g_x.real, model.g_x.imag]
     xi_t = None
-    if t is not None:
-        xi_t = integrate(model, t).xi
+    if t is not None:       # one solve (integrate() adds a second one for its error estimate)
+        y = _integrate_sigma(model, t, "LSODA", 1e-8, 1e-11)
+        P_I, P_II = model.polarisation(t)
+        xi_t = _xi_sigma(np.moveaxis(y.reshape(4, 4, t.size), -1, 0), P_I, P_II)
     return np.array(vals), xi_t
 
 
