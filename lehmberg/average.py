@@ -34,7 +34,7 @@ import numpy as np
 
 from sampling import TwoClouds, make_rng
 
-from ._checks import unit_vector
+from ._checks import MIN_BATCHES, SAMPLES_MIN, unit_vector
 from .kernels import combine, radial
 from .result import Rates
 
@@ -44,7 +44,6 @@ __all__ = ["mc_rates", "estimate_pairs", "symmetrised_samples", "STREAMS"]
 STREAMS = {"intra": 0, "inter": 1}
 
 _NCHUNKS = 64  # fixed chunking of every batch: results independent of the thread count
-_MIN_BATCHES = 32  # never judge a standard error on fewer batch means
 _SHAPE_CODE = {"gaussian": 0, "cube": 1}
 
 
@@ -247,8 +246,8 @@ def estimate_pairs(clouds, which="intra", p_hat=(1.0, 0.0, 0.0), samples=10**6, 
         Estimates in units of Γ with standard errors from the batch means.
     """
     samples = int(samples)
-    if samples < 1024:
-        raise ValueError(f"samples must be >= 1024 for an honest standard error, got {samples}")
+    if samples < SAMPLES_MIN:
+        raise ValueError(f"samples must be >= {SAMPLES_MIN} for an honest standard error, got {samples}")
     if rel_err is not None and not (math.isfinite(rel_err) and rel_err > 0):
         raise ValueError(f"rel_err must be finite and > 0, got {rel_err!r}")
     p = np.zeros(3) if p_hat is None else unit_vector(p_hat, "p_hat")  # 0: no dipole factor
@@ -265,34 +264,13 @@ def estimate_pairs(clouds, which="intra", p_hat=(1.0, 0.0, 0.0), samples=10**6, 
         means.append(sums.sum(axis=0) / batch)
         if progress is not None:
             progress((b + 1) * batch, nbatches * batch)
-        if rel_err is not None and len(means) >= _MIN_BATCHES:
-            est = _rates_from_batches(np.array(means), batch)
+        if rel_err is not None and len(means) >= MIN_BATCHES:
+            est = Rates.from_rows(means, len(means) * batch, "pairs")
             if est.rel_err() <= rel_err:
                 target_met = True
                 break
-    est = _rates_from_batches(np.array(means), batch)
-    if rel_err is not None:
-        est.target_met = bool(target_met)
-    return est
-
-
-def _rates_from_batches(means, batch):
-    """Rates from batch means of shape (B, 4); errors are standard errors of the mean of the B means."""
-    nb_ = means.shape[0]
-    # columns: Re Γ̄, Im Γ̄, Re Ḡ, Im Ḡ, Γ_ij = Re Γ̄ − Im Ḡ, G_ij = Im Γ̄ + Re Ḡ
-    cols = np.column_stack([means, means[:, 0] - means[:, 3], means[:, 1] + means[:, 2]])
-    mean = cols.mean(axis=0)
-    if nb_ > 1:
-        err = cols.std(axis=0, ddof=1) / math.sqrt(nb_)
-    else:
-        err = np.full(6, math.inf)
-    return Rates(
-        gamma_bar=complex(mean[0], mean[1]), gamma_bar_err=complex(err[0], err[1]),
-        g_bar=complex(mean[2], mean[3]), g_bar_err=complex(err[2], err[3]),
-        Gamma_ij=float(mean[4]), Gamma_ij_err=float(err[4]),
-        G_ij=float(mean[5]), G_ij_err=float(err[5]),
-        n_samples=int(nb_ * batch), method="pairs", error_kind="standard error",
-    )
+    return Rates.from_rows(means, len(means) * batch, "pairs",
+                           target_met=None if rel_err is None else bool(target_met))
 
 
 def mc_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), shape="gaussian",

@@ -66,18 +66,17 @@ from scipy.special import wofz
 
 from sampling import TwoClouds, make_rng
 
-from ._checks import unit_vector
+from ._checks import MIN_BATCHES, SAMPLES_MIN, unit_vector
 from .pairsum import _FAST, _sincos
 from .pairsum import STREAMS as PAIR_STREAMS
-from .pairsum import rates_from_rows
+from .result import Rates
 
-__all__ = ["planewave_rates", "choose_method", "sample_directions", "gamma_integrand",
+__all__ = ["planewave_rates", "sample_directions", "gamma_integrand",
            "g_integrand", "snapshot_pair_mean", "STREAMS"]
 
 #: Seed-sequence streams (distinct from average.STREAMS and pairsum.STREAMS).
 STREAMS = {"intra": 20, "inter": 21}
 
-_MIN_BATCHES = 32
 _TWO_PI3 = (2.0 * math.pi) ** 3
 
 
@@ -331,8 +330,8 @@ def planewave_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), s
     if max_directions is None:
         max_directions = 2**16 if replicas is not None else 2**24
     max_directions = int(max_directions)
-    if max_directions < 1024:
-        raise ValueError(f"max_directions must be >= 1024, got {max_directions}")
+    if max_directions < SAMPLES_MIN:
+        raise ValueError(f"max_directions must be >= {SAMPLES_MIN}, got {max_directions}")
     if average not in ("auto", "closed", "drawn"):
         raise ValueError(f"average must be 'auto', 'closed' or 'drawn', got {average!r}")
     p = unit_vector(p_hat, "p_hat", allow_none=True)
@@ -376,13 +375,15 @@ def planewave_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), s
                                            max_directions, make_rng(seed, stream, 1, r))[0])
             if progress is not None:
                 progress(r + 1, replicas)
-        est = rates_from_rows(np.array(rows), replicas * max_directions, "planewave")
+        est = Rates.from_rows(rows, replicas * max_directions, "planewave")
+        if not with_g:
+            est = est.without_g(which == "intra")
         target = None
     else:
         if batch_size is None:
             batch_size = 4096 if mode == "closed" else 1024
-        batch = int(min(batch_size, max(32, max_directions // _MIN_BATCHES)))
-        nbatches = max(_MIN_BATCHES, max_directions // batch)
+        batch = int(min(batch_size, max(32, max_directions // MIN_BATCHES)))
+        nbatches = max(MIN_BATCHES, max_directions // batch)
         n_draw = int(atoms) if atoms is not None else 2048
         rows = []
         target = False if rel_err is not None else None
@@ -396,75 +397,15 @@ def planewave_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), s
             rows.append(batch_means(rng, batch, cf))
             if progress is not None:
                 progress((bi + 1) * batch, nbatches * batch)
-            if rel_err is not None and len(rows) >= _MIN_BATCHES:
+            if rel_err is not None and len(rows) >= MIN_BATCHES:
                 est = _finish(rows, batch, with_g, which)
-                if _judged_err(est) <= rel_err:
+                if est.rel_err() <= rel_err:
                     target = True
                     break
-        est = _finish(rows, batch, with_g, which)
-        est.target_met = target
-    if not with_g:
-        _drop_g(est, which)
+        est = _finish(rows, batch, with_g, which).replace(target_met=target)
     return est
 
 
 def _finish(rows, batch, with_g, which):
-    est = rates_from_rows(np.array(rows), len(rows) * batch, "planewave")
-    if not with_g:
-        _drop_g(est, which)
-    return est
-
-
-def _drop_g(est, which):
-    """No Ḡ: inside one cloud Γ_ij = Re Γ̄ exactly (Ḡ is real); between clouds Γ_ij is unknown."""
-    nan = float("nan")
-    est.g_bar = complex(nan, nan)
-    est.g_bar_err = complex(nan, nan)
-    est.G_ij = est.G_ij_err = nan
-    if which == "intra":
-        est.Gamma_ij = est.gamma_bar.real
-        est.Gamma_ij_err = est.gamma_bar_err.real
-    else:
-        est.Gamma_ij = est.Gamma_ij_err = nan
-
-
-def _judged_err(est):
-    """Relative error of Γ_ij, or of Re Γ̄ where Γ_ij is not available."""
-    if math.isnan(est.Gamma_ij):
-        g = est.gamma_bar
-        return abs(est.gamma_bar_err.real / g.real) if g.real != 0 else math.inf
-    return est.rel_err()
-
-
-# ----------------------------------------------------------------------------- auto rule
-
-def choose_method(kL, kR=None, shape="gaussian", rel_err=None, atoms=None, replicas=None):
-    """The estimator ``lehmberg rates --method auto`` uses, with the reason.
-
-    Rule (measurements in ``benchmarks/README.md``):
-
-    * ``atoms`` given (a realised-cloud request): ``"clouds"`` (the exact pair sum
-      with the fast kernel: N²/2 pairs at 2.5·10⁸ pairs/s per replica) when N <= 2·10⁵
-      or between clouds (realised structure factors give no Ḡ), else ``"planewave"``
-      with structure factors (2·M·N phases at ~4·10⁸/s, M = 2¹⁶ directions per
-      replica: cheaper beyond N ≈ 2.5 M ≈ 1.6·10⁵).
-    * otherwise, position averages: ``"planewave"`` when it yields Γ_ij — inside one
-      cloud (any shape with a characteristic function), and between Gaussian clouds
-      (Ḡ off shell); it reaches 1% in well under a second at every k_L L.
-    * otherwise (between cube clouds) ``"pairs"``, the independent-pairs estimator,
-      whose cost grows like (k_L L)² (fine up to k_L L ~ 30 at 1%).
-
-    Returns
-    -------
-    (str, str)
-        The method and a one-line reason.
-    """
-    if atoms is not None:
-        if int(atoms) <= 200_000:
-            return "clouds", "realised clouds: exact pair sum with the fast kernel (N <= 2e5)"
-        if kR is not None:
-            return "clouds", "realised clouds between clouds: exact pair sum (Γ_ij needs Ḡ)"
-        return "planewave", "realised cloud with N > 2e5: structure factors, O(N·M)"
-    if kR is None or shape == "gaussian":
-        return "planewave", "position average with closed-form characteristic function"
-    return "pairs", "between non-Gaussian clouds Ḡ has no plane-wave form: independent pairs"
+    est = Rates.from_rows(rows, len(rows) * batch, "planewave")
+    return est if with_g else est.without_g(which == "intra")

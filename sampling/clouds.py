@@ -24,20 +24,18 @@ def make_rng(seed, *key):
 
 
 def _vector(value, name):
-    v = np.asarray(value, dtype=np.float64)
-    if v.shape != (3,) or not np.all(np.isfinite(v)):
+    from lehmberg._checks import number
+
+    v = np.asarray(value, dtype=np.float64) if not isinstance(value, str) else None
+    if v is None or v.shape != (3,):
         raise ValueError(f"{name} must be a finite 3-vector, got {value!r}")
-    return v
+    return np.array([number(x, name) for x in v])
 
 
 def _length(value, name):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return v
+    from lehmberg._checks import number
+
+    return number(value, name, 0.0, lo_open=True)
 
 
 class GaussianCloud:
@@ -125,16 +123,11 @@ class TwoClouds:
     """
 
     def __init__(self, shape="gaussian", L=1.0, R=0.0, R_dir=(0.0, 0.0, 1.0)):
-        R = float(R)
-        if not math.isfinite(R) or R < 0:
-            raise ValueError(f"R must be finite and >= 0, got {R!r}")
-        d = _vector(R_dir, "R_dir")
-        n = np.linalg.norm(d)
-        if n == 0:
-            raise ValueError("R_dir must not be the zero vector")
+        from lehmberg._checks import number, unit_vector
+
         self.shape = shape
-        self.R = R
-        self.R_dir = d / n
+        self.R = number(R, "R", 0.0)
+        self.R_dir = unit_vector(R_dir, "R_dir")
         self.I = make_cloud(shape, L, (0.0, 0.0, 0.0))
         self.II = make_cloud(shape, L, R * self.R_dir)
 
