@@ -20,10 +20,13 @@ other Numba loops; ``gamma``, ``g`` and ``J`` are their vectorised versions for
 arrays of separation vectors.
 """
 
+from __future__ import annotations
+
 import math
 
 import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._checks import unit_vector
 
@@ -67,9 +70,27 @@ def _one_minus_3s(s):
 
 
 @nb.njit(cache=True, inline="always")
-def radial(x):
-    """The four radial functions of γ and g at x = k r > 0:
-    (sin x/x, cos x/x² − sin x/x³, cos x/x, sin x/x² + cos x/x³)."""
+def radial(x: float) -> tuple[float, float, float, float]:
+    """The four radial functions of γ and g at x = k r > 0 (Numba, scalar).
+
+    Parameters
+    ----------
+    x : float
+        k r > 0, dimensionless.
+
+    Returns
+    -------
+    a, b, c, d : float
+        ``sin x/x``, ``cos x/x² − sin x/x³`` (both from their Taylor series below
+        ``SERIES_X``), ``cos x/x`` and ``sin x/x² + cos x/x³``.
+
+    Examples
+    --------
+    >>> from lehmberg.kernels import radial
+    >>> a, b, c, d = radial(1e-3)
+    >>> round(a, 12), round(b, 12)                 # 1 − x²/6, −1/3 + x²/30
+    (0.999999833333, -0.3333333)
+    """
     a, b = _radial_gamma(x)
     cx = math.cos(x)
     sx = math.sin(x)
@@ -77,17 +98,60 @@ def radial(x):
 
 
 @nb.njit(cache=True, inline="always")
-def combine(a, b, c, d, s):
-    """(γ, g) in units of Γ from the radial functions of :func:`radial` and s = (p̂·r̂)²."""
+def combine(a: float, b: float, c: float, d: float, s: float) -> tuple[float, float]:
+    """(γ, g) in units of Γ from the radial functions of :func:`radial` (Numba, scalar).
+
+    ``γ = (3/2)[(1−s) a + (1−3s) b]``, ``g = (3/2)[−(1−s) c + (1−3s) d]``: Eqs. (9),
+    (10) with the near field; ``1 − 3s`` is computed without the rounding of 3s.
+
+    Parameters
+    ----------
+    a, b, c, d : float
+        The radial functions of :func:`radial` at the same x.
+    s : float
+        (p̂·r̂)², the squared cosine between dipole and separation, in [0, 1].
+
+    Returns
+    -------
+    gamma, g : float
+        In units of Γ.
+
+    Examples
+    --------
+    >>> from lehmberg.kernels import combine, radial
+    >>> import math
+    >>> x = 2.0                                      # r ⊥ p̂: s = 0
+    >>> math.isclose(combine(*radial(x), 0.0)[0],
+    ...              1.5 * (math.sin(x) / x + math.cos(x) / x**2 - math.sin(x) / x**3))
+    True
+    """
     q = _one_minus_3s(s)
     return 1.5 * ((1.0 - s) * a + q * b), 1.5 * (-(1.0 - s) * c + q * d)
 
 
 @nb.njit(cache=True, inline="always")
-def kernel_xs(x, s):
-    """(γ, g) in units of Γ for x = k r and s = (p̂·r̂)².
+def kernel_xs(x: float, s: float) -> tuple[float, float]:
+    """(γ, g) in units of Γ for x = k r and s = (p̂·r̂)² (Numba, scalar).
 
     γ uses the series branch below ``SERIES_X``; γ(0) = 1 and g(0) is NaN.
+
+    Parameters
+    ----------
+    x : float
+        k r ≥ 0.
+    s : float
+        (p̂·r̂)² in [0, 1] (ignored at x = 0).
+
+    Returns
+    -------
+    gamma, g : float
+        In units of Γ (Eqs. 9, 10 with the near field).
+
+    Examples
+    --------
+    >>> from lehmberg.kernels import kernel_xs
+    >>> kernel_xs(0.0, 0.3)
+    (1.0, nan)
     """
     if x == 0.0:
         return 1.0, math.nan
@@ -96,8 +160,32 @@ def kernel_xs(x, s):
 
 
 @nb.njit(cache=True, inline="always")
-def kernel_vec(rx, ry, rz, px, py, pz, k):
-    """(γ, g) in units of Γ for the separation r = (rx, ry, rz), unit dipole p̂, wavenumber k."""
+def kernel_vec(rx: float, ry: float, rz: float, px: float, py: float, pz: float,
+               k: float) -> tuple[float, float]:
+    """(γ, g) in units of Γ for the separation r = (rx, ry, rz), unit dipole p̂, wavenumber k.
+
+    Numba, scalar; p̂ must already be a unit vector (:func:`gamma` normalises it).
+
+    Parameters
+    ----------
+    rx, ry, rz : float
+        Separation r_i − r_j (any length unit, the inverse of k's).
+    px, py, pz : float
+        Unit dipole vector p̂.
+    k : float
+        Wavenumber of the emitted light.
+
+    Returns
+    -------
+    gamma, g : float
+        In units of Γ; (1, NaN) at r = 0.
+
+    Examples
+    --------
+    >>> from lehmberg.kernels import kernel_vec
+    >>> kernel_vec(0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0)
+    (1.0, nan)
+    """
     r2 = rx * rx + ry * ry + rz * rz
     if r2 == 0.0:
         return 1.0, math.nan
@@ -123,8 +211,11 @@ def _split(r):
     return r[..., 0], r[..., 1], r[..., 2]
 
 
-def gamma(r, p_hat=(1.0, 0.0, 0.0), k=1.0):
+def gamma(r: ArrayLike, p_hat: ArrayLike = (1.0, 0.0, 0.0), k: float = 1.0) -> np.ndarray:
     """Collective decay kernel γ(r) of Eq. (9) with its near field, in units of Γ.
+
+    ``γ(r) = (3/2)[(1−c²) sin x/x + (1−3c²)(cos x/x² − sin x/x³)]``, x = k r,
+    c = p̂·r̂; γ(0) = 1 for every p̂.
 
     Parameters
     ----------
@@ -135,22 +226,86 @@ def gamma(r, p_hat=(1.0, 0.0, 0.0), k=1.0):
     k : float
         Wavenumber of the emitted light.
 
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+        γ in units of Γ.
+
+    Raises
+    ------
+    ValueError
+        If r is not of shape (..., 3) or p_hat is not a finite non-zero 3-vector.
+
     Examples
     --------
+    >>> import numpy as np
     >>> from lehmberg.kernels import gamma
     >>> float(gamma([0.0, 0.0, 0.0]))
     1.0
+    >>> x = 2.0                                      # r = 2 ẑ ⊥ p̂ = x̂, so c = 0
+    >>> bool(np.isclose(gamma([0.0, 0.0, x]),
+    ...                 1.5 * (np.sin(x) / x + np.cos(x) / x**2 - np.sin(x) / x**3)))
+    True
     """
     px, py, pz = unit_vector(p_hat, "p_hat")
     return _gamma_ufunc(*_split(r), px, py, pz, float(k))
 
 
-def g(r, p_hat=(1.0, 0.0, 0.0), k=1.0):
-    """Collective Lamb-shift kernel g(r) of Eq. (10) with its near field, in units of Γ (NaN at r = 0)."""
+def g(r: ArrayLike, p_hat: ArrayLike = (1.0, 0.0, 0.0), k: float = 1.0) -> np.ndarray:
+    """Collective Lamb-shift kernel g(r) of Eq. (10) with its near field, in units of Γ.
+
+    ``g(r) = (3/2)[−(1−c²) cos x/x + (1−3c²)(sin x/x² + cos x/x³)]``, x = k r,
+    c = p̂·r̂; it diverges like 1/x³ and is NaN at r = 0 (self terms are excluded).
+
+    Parameters
+    ----------
+    r : array_like, shape (..., 3)
+        Separation vectors r_i − r_j (any length unit, the inverse of k's).
+    p_hat : 3-vector
+        Dipole direction; normalised here.
+    k : float
+        Wavenumber of the emitted light.
+
+    Returns
+    -------
+    numpy.ndarray, shape (...)
+        g in units of Γ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lehmberg.kernels import g
+    >>> x = 2.0                                      # r ⊥ p̂
+    >>> bool(np.isclose(g([0.0, 0.0, x]),
+    ...                 1.5 * (-np.cos(x) / x + np.sin(x) / x**2 + np.cos(x) / x**3)))
+    True
+    """
     px, py, pz = unit_vector(p_hat, "p_hat")
     return _g_ufunc(*_split(r), px, py, pz, float(k))
 
 
-def J(r, p_hat=(1.0, 0.0, 0.0), k=1.0):
-    """Complex kernel J(r) = γ(r) + i g(r), in units of Γ."""
+def J(r: ArrayLike, p_hat: ArrayLike = (1.0, 0.0, 0.0), k: float = 1.0) -> np.ndarray:
+    """Complex kernel J(r) = γ(r) + i g(r), in units of Γ.
+
+    Parameters
+    ----------
+    r : array_like, shape (..., 3)
+        Separation vectors r_i − r_j (any length unit, the inverse of k's).
+    p_hat : 3-vector
+        Dipole direction; normalised here.
+    k : float
+        Wavenumber of the emitted light.
+
+    Returns
+    -------
+    numpy.ndarray of complex, shape (...)
+        :func:`gamma` + 1j :func:`g`.
+
+    Examples
+    --------
+    >>> from lehmberg.kernels import J, g, gamma
+    >>> r = [0.3, -1.0, 2.0]
+    >>> complex(J(r)) == complex(gamma(r) + 1j * g(r))
+    True
+    """
     return gamma(r, p_hat, k) + 1j * g(r, p_hat, k)
