@@ -554,7 +554,8 @@ def appendix_b(data: Mapping) -> Figure:
           ``paper`` (m, n) complex, ``intra`` with ``gamma_bar`` and ``Gamma_ij`` of shape (m,)
           (:func:`lehmberg.validate.inter_scan`);
         - ``"mc_intra"`` (optional): ``kL``, ``Gamma_ij``, ``Gamma_ij_err``, ``G_ij``,
-          ``G_ij_err``, ``n_samples`` (:func:`lehmberg.validate.mc_intra`);
+          ``G_ij_err``, optionally ``n_samples`` and ``method`` (a short description such as
+          "independent pairs", shown in the title) (:func:`lehmberg.validate.mc_intra`);
         - ``"mc_inter"`` (optional): ``kL`` (float), ``ratio``, complex ``gamma_bar`` and
           ``gamma_bar_err`` (standard errors of the real and imaginary parts),
           ``n_samples`` (:func:`lehmberg.validate.mc_inter`).
@@ -599,7 +600,7 @@ def appendix_b(data: Mapping) -> Figure:
     n_text = ""
     if mc_n:
         n_text = (_pow10(min(mc_n)) if min(mc_n) == max(mc_n)
-                  else f"{_pow10(min(mc_n))}–{_pow10(max(mc_n))}") + " independent pairs per point, "
+                  else f"{_pow10(min(mc_n))}–{_pow10(max(mc_n))}") + " samples per point, "
     mc_label = "Monte Carlo"
     mc_kw = dict(fmt="o", ms=4, capsize=2, color="C3", ecolor="C3", elinewidth=1, zorder=3)
 
@@ -728,7 +729,8 @@ def appendix_b(data: Mapping) -> Figure:
             rel.append(float(np.max(np.asarray(intra[e])[ok] / v[ok])))
     notes = []
     if mc is not None or mci is not None:
-        notes.append(f"Monte Carlo (red): {n_text}error bars ±1 standard error")
+        method = next((str(m_["method"]) for m_ in (mc, mci) if m_ is not None and m_.get("method")), "")
+        notes.append(f"Monte Carlo (red{', ' + method if method else ''}): {n_text}error bars ±1 standard error")
     if rel:
         e = math.ceil(math.log10(max(max(rel), 1e-300)))
         notes.append(rf"reference curves: quadrature, relative error $< 10^{{{e}}}$ (within the line width)")

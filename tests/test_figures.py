@@ -184,7 +184,7 @@ def _all_axes(fig):
 
 
 def _texts(fig):
-    out = [fig._suptitle.get_text()] if fig._suptitle is not None else []
+    out = [fig.get_suptitle()]
     for ax in _all_axes(fig):
         out += [ax.get_xlabel(), ax.get_ylabel(), ax.get_title()]
         leg = ax.get_legend()
