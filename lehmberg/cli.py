@@ -7,6 +7,7 @@ naming the parameter on stderr and exit status 2, never a traceback.
 import importlib
 import pkgutil
 import sys
+import warnings
 
 from . import __version__
 from .commands import _common
@@ -29,19 +30,40 @@ def build_parser():
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """The package's warnings as one line on stderr (no source line, no traceback)."""
+    from .result import LehmbergWarning
+
+    if issubclass(category, LehmbergWarning):
+        _common.warn(str(message))
+    else:
+        _default_show(message, category, filename, lineno, file, line)
+
+
+_default_show = warnings.showwarning
+
+
 def main(argv=None):
+    from .io import OutputError, WriteError
+
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     args.argv = argv
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(args.func(args) or 0)
     except BrokenPipeError:
         return 0
     except _common.CLIError as exc:
         _common.fail(f"lehmberg {args.command}: error: {exc}", 2)
     except _common.NumericsError as exc:
         _common.fail(f"lehmberg {args.command}: error: {exc}", 1)
+    except OutputError as exc:
+        _common.fail(f"lehmberg {args.command}: error: {exc.strerror}", 2)
+    except WriteError as exc:
+        _common.fail(f"lehmberg {args.command}: error: {exc.strerror}", 1)
     except (FileExistsError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         _common.fail(f"lehmberg {args.command}: error: {exc}", 2)
     except ValueError as exc:  # the numerics refused a value the parser let through

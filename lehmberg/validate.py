@@ -1,6 +1,7 @@
 """Appendix B checked numerically: scans with the quadrature reference and Monte Carlo, and the figure.
 
-Pure functions: arrays and dicts in, arrays, dicts and a matplotlib Figure out.
+Pure functions: arrays and dicts in, arrays and dicts out (the figure is
+:func:`lehmberg.figures.appendix_b`).
 Nothing here prints or writes files (``lehmberg validate`` does that).  Lengths
 in units of 1/k_L, rates in units of Γ; probe along ẑ, dipole p̂ = x̂, R ∥ ẑ
 (the paper's geometry) unless stated.
@@ -12,7 +13,7 @@ What is computed
 - between clouds, over k_L R at fixed k_L L with k_L R/(k_L L)² from 1e-3 to 10:
   Γ̄_I,II and Ḡ_I,II with and without the dipole factor, against the paper's
   3/(4((k_L L)² + i k_L R))(1 − e^{−2(k_L L)² − 2ik_L R});
-- Monte-Carlo points (lehmberg.average.mc_rates) at a subset of both scans.
+- Monte-Carlo points (plane waves through lehmberg.rates) at a subset of both scans.
 
 Closed forms used for comparison (derived in docs/appendix-b.md):
 Γ_ij(intra) = 3/(4(k_L L)²) − 3/(4(k_L L)⁴) + 3/(4(k_L L)⁶) + O(e^{−2(k_L L)²}) for p̂ ⊥ k_L,
@@ -27,7 +28,7 @@ from .reference import reference_rates
 from .result import asymptote
 
 __all__ = ["G_LIMIT", "C4", "intra_scan", "inter_scan", "mc_intra", "mc_inter", "summary",
-           "run_validation", "figure", "grids"]
+           "run_validation", "grids", "paper_inter"]
 
 #: lim (k_L L)³ G_ij inside one cloud for p̂ ⊥ k_L: −7/(4√(2π)).
 G_LIMIT = -7.0 / (4.0 * math.sqrt(2.0 * math.pi))
@@ -44,7 +45,7 @@ def grids(quick=False):
         return {"kL": np.logspace(-1, 3, 9), "kL_mc": np.array([0.5, 3.0, 10.0]),
                 "kL_inter": np.array([10.0]), "ratio": np.logspace(-3, 1, 5),
                 "ratio_mc": np.array([1e-2, 1.0])}
-    return {"kL": np.logspace(-2, 4, 97), "kL_mc": np.logspace(math.log10(0.3), math.log10(300.0), 9),
+    return {"kL": np.logspace(-2, 4, 97), "kL_mc": np.logspace(math.log10(0.3), 4, 10),
             "kL_inter": np.array([10.0, 100.0, 1000.0]), "ratio": np.logspace(-3, 1, 41),
             "ratio_mc": np.logspace(-3, 1, 9)}
 
@@ -100,7 +101,7 @@ def inter_scan(kL_values, ratio, progress=None):
         intra.append(reference_rates(kL))
         for q in ratio:
             dip.append(reference_rates(kL, q * kL * kL))
-            nod.append(reference_rates(kL, q * kL * kL, dipole=False))
+            nod.append(reference_rates(kL, q * kL * kL, p_hat=None))
             _tick(progress, "reference, two clouds")
     shape = (len(kL_values), len(ratio))
     out = {"kL": kL_values, "ratio": ratio, "kR": ratio[None, :] * kL_values[:, None] ** 2}
@@ -112,26 +113,30 @@ def inter_scan(kL_values, ratio, progress=None):
     return out
 
 
-def mc_intra(kL, samples, seed, progress=None):
-    """Monte-Carlo rates inside one cloud at the given k_L L (p̂ = x̂)."""
-    from .average import mc_rates
+def mc_intra(kL, samples, seed, progress=None, rel_err=1e-4):
+    """Monte-Carlo (plane-wave) rates inside one cloud at the given k_L L (p̂ = x̂)."""
+    from .estimators import rates
+    from .geometry import Geometry
 
     est = []
     for x in kL:
-        est.append(mc_rates(float(x), None, samples=samples, seed=seed))
+        est.append(rates(Geometry(float(x)), "planewave", samples=samples, rel_err=rel_err,
+                         seed=seed))
         _tick(progress, "Monte Carlo, one cloud")
     out = _collect(est)
     out["kL"] = np.asarray(kL, float)
     return out
 
 
-def mc_inter(kL, ratio, samples, seed, progress=None):
-    """Monte-Carlo rates between clouds (R ∥ k_L) at k_L R = ratio·(k_L L)²."""
-    from .average import mc_rates
+def mc_inter(kL, ratio, samples, seed, progress=None, rel_err=1e-4):
+    """Monte-Carlo (plane-wave) rates between clouds (R ∥ k_L) at k_L R = ratio·(k_L L)²."""
+    from .estimators import rates
+    from .geometry import Geometry
 
     est = []
     for q in ratio:
-        est.append(mc_rates(float(kL), float(q * kL * kL), samples=samples, seed=seed))
+        est.append(rates(Geometry(float(kL), float(q * kL * kL)), "planewave", samples=samples,
+                         rel_err=rel_err, seed=seed))
         _tick(progress, "Monte Carlo, two clouds")
     out = _collect(est)
     out["kL"] = float(kL)
@@ -173,8 +178,13 @@ def summary(intra, inter):
     return out
 
 
-def run_validation(quick=False, mc_samples=10**7, seed=0, progress=None, with_mc=True):
-    """All scans; ``progress(label)`` is called once per computed point.  Returns a dict."""
+def run_validation(quick=False, mc_samples=10**7, seed=0, progress=None, with_mc=True,
+                   mc_rel_err=1e-4):
+    """All scans; ``progress(label)`` is called once per computed point.  Returns a dict.
+
+    The Monte-Carlo points use the plane-wave estimator through :func:`lehmberg.rates`,
+    each to ``mc_rel_err`` or ``mc_samples`` directions.
+    """
     g = grids(quick)
     data = {"grids": g}
     data["intra"] = intra_scan(g["kL"], progress=progress)
@@ -182,8 +192,9 @@ def run_validation(quick=False, mc_samples=10**7, seed=0, progress=None, with_mc
                                           progress=progress)
     data["inter"] = inter_scan(g["kL_inter"], g["ratio"], progress=progress)
     if with_mc:
-        data["mc_intra"] = mc_intra(g["kL_mc"], mc_samples, seed, progress)
-        data["mc_inter"] = mc_inter(g["kL_inter"][0], g["ratio_mc"], mc_samples, seed, progress)
+        data["mc_intra"] = mc_intra(g["kL_mc"], mc_samples, seed, progress, mc_rel_err)
+        data["mc_inter"] = mc_inter(g["kL_inter"][0], g["ratio_mc"], mc_samples, seed, progress,
+                                    mc_rel_err)
     data["summary"] = summary(data["intra"], data["inter"])
     return data
 
@@ -195,109 +206,3 @@ def n_points(quick=False, with_mc=True):
     if with_mc:
         n += len(g["kL_mc"]) + len(g["ratio_mc"])
     return n
-
-
-def figure(data):
-    """The six-panel figure of docs/appendix-b.md (matplotlib Figure, Agg backend)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(15, 9.2), layout="constrained")
-    ax = fig.subplots(2, 3)
-    intra = data["intra"]
-    kL = intra["kL"]
-    mc = data.get("mc_intra")
-    mc_kw = dict(fmt="o", ms=4, capsize=2, color="C3", label="Monte Carlo (±1 s.e.)")
-
-    a = ax[0, 0]
-    a.loglog(kL, intra["Gamma_ij"], "C0-", label=r"reference, $\hat p=\hat x$")
-    par = data.get("intra_p_parallel")
-    if par is not None:
-        a.loglog(par["kL"], par["Gamma_ij"], "C2-", lw=1, label=r"reference, $\hat p\parallel k_L$")
-    a.loglog(kL, intra["asymptote"], "k--", lw=1, label=r"$3/(4(k_LL)^2)$")
-    if mc is not None:
-        a.errorbar(mc["kL"], mc["Gamma_ij"], mc["Gamma_ij_err"], **mc_kw)
-    a.set(xlabel=r"$k_L L$", ylabel=r"$\Gamma_{ij}/\Gamma$", title=r"(a) $\Gamma_{ij}$ inside one cloud",
-          ylim=(1e-9, 2))
-    a.legend(fontsize=8)
-
-    a = ax[0, 1]
-    sel = kL >= 0.3
-    a.semilogx(kL[sel], intra["scaled_correction"][sel], "C0-", label="reference")
-    a.axhline(C4, color="k", ls="--", lw=1, label=r"$-3/4$")
-    x = kL[sel]
-    a.semilogx(x, -0.75 + 0.75 / x**2, "C1:", lw=1.5, label=r"$-3/4+3/(4(k_LL)^2)$")
-    if mc is not None:
-        m = mc["kL"] <= 30
-        a.errorbar(mc["kL"][m], (mc["Gamma_ij"][m] - 0.75 / mc["kL"][m] ** 2) * mc["kL"][m] ** 4,
-                   mc["Gamma_ij_err"][m] * mc["kL"][m] ** 4, **mc_kw)
-    a.set(xlabel=r"$k_L L$", ylabel=r"$(\Gamma_{ij}-\frac{3}{4(k_LL)^2})(k_LL)^4$",
-          title="(b) scaled leading correction", ylim=(-1.5, 0.5))
-    a.legend(fontsize=8)
-
-    a = ax[0, 2]
-    a.loglog(kL, np.abs(intra["G_ij"] / intra["Gamma_ij"]), "C0-", label=r"$|G_{ij}/\Gamma_{ij}|$ reference")
-    a.loglog(kL, abs(G_LIMIT) / (0.75 * kL), "k--", lw=1, label=r"$7/(3\sqrt{2\pi}\,k_LL)$")
-    if mc is not None:
-        a.errorbar(mc["kL"], np.abs(mc["G_ij"] / mc["Gamma_ij"]),
-                   np.abs(mc["G_ij_err"] / mc["Gamma_ij"]), **mc_kw)
-    a.set(xlabel=r"$k_L L$", ylabel=r"$|G_{ij}/\Gamma_{ij}|$", title=r"(c) $G_{ij}/\Gamma_{ij}$ (G < 0)",
-          ylim=(1e-5, 1e3))
-    a.legend(fontsize=8)
-
-    a = ax[1, 0]
-    sel = kL >= 0.3
-    a.semilogx(kL[sel], intra["G_kL3"][sel], "C0-", label="reference")
-    a.axhline(G_LIMIT, color="k", ls="--", lw=1, label=r"$-7/(4\sqrt{2\pi})$")
-    i10 = np.argmin(np.abs(kL - 10.0))
-    c = intra["G_kL3"][i10] / math.log(kL[i10])
-    a.semilogx(kL[sel & (kL > 1.5)], c * np.log(kL[sel & (kL > 1.5)]), "C1:", lw=1.5,
-               label=r"paper: $\propto\log(k_LL)$ (matched at 10)")
-    if mc is not None:
-        m = mc["kL"] <= 30
-        a.errorbar(mc["kL"][m], mc["G_ij"][m] * mc["kL"][m] ** 3, mc["G_ij_err"][m] * mc["kL"][m] ** 3,
-                   **mc_kw)
-    a.set(xlabel=r"$k_L L$", ylabel=r"$G_{ij}(k_LL)^3/\Gamma$", title=r"(d) $G_{ij}(k_LL)^3$: no log",
-          ylim=(-4, 0.5))
-    a.legend(fontsize=8)
-
-    inter = data["inter"]
-    q = inter["ratio"]
-    a = ax[1, 1]
-    for n, kLi in enumerate(inter["kL"]):
-        gb = inter["dipole"]["gamma_bar"][n] * kLi**2
-        a.semilogx(q, gb.real, f"C{n}-", lw=1.2, label=rf"Re $\bar\Gamma$, $k_LL={kLi:g}$")
-        a.semilogx(q, gb.imag, f"C{n}--", lw=1.2, label=rf"Im $\bar\Gamma$, $k_LL={kLi:g}$")
-        nd = inter["nodipole"]["gamma_bar"][n] * kLi**2
-        a.semilogx(q, nd.real, f"C{n}+", ms=5)
-        a.semilogx(q, nd.imag, f"C{n}x", ms=5)
-    pp = inter["paper"][0] * inter["kL"][0] ** 2
-    a.semilogx(q, pp.real, "k:", lw=1.5, label="paper formula (no dipole); +,x: reference no dipole")
-    a.semilogx(q, pp.imag, "k:", lw=1.5)
-    mci = data.get("mc_inter")
-    if mci is not None:
-        s = mci["kL"] ** 2
-        a.errorbar(mci["ratio"], mci["gamma_bar"].real * s, mci["gamma_bar_err"].real * s, **mc_kw)
-        kw = dict(mc_kw)
-        kw.update(color="C4", label=None)
-        a.errorbar(mci["ratio"], mci["gamma_bar"].imag * s, mci["gamma_bar_err"].imag * s, **kw)
-    a.set(xlabel=r"$k_LR/(k_LL)^2$", ylabel=r"$\bar\Gamma_{I,II}\,(k_LL)^2/\Gamma$",
-          title=r"(e) between clouds, $R\parallel k_L$")
-    a.legend(fontsize=7)
-
-    a = ax[1, 2]
-    for n, kLi in enumerate(inter["kL"]):
-        dev = np.abs(inter["dipole"]["gamma_bar"][n] / inter["intra"]["gamma_bar"][n] - 1.0)
-        a.loglog(q, dev, f"C{n}-", label=rf"$|\bar\Gamma_{{I,II}}/\bar\Gamma_{{I,I}}-1|$, $k_LL={kLi:g}$")
-        rj = inter["dipole"]["Gamma_ij"][n] / inter["intra"]["Gamma_ij"][n]
-        a.loglog(q, rj, f"C{n}--", lw=1, label=rf"$\Gamma_{{ij}}^{{I,II}}/\Gamma_{{ij}}^{{I,I}}$, $k_LL={kLi:g}$")
-    a.loglog(q, q, "k:", lw=1, label=r"$k_LR/(k_LL)^2$")
-    a.set(xlabel=r"$k_LR/(k_LL)^2$", ylabel="ratio", title=r"(f) the condition $k_L\gg R/L^2$")
-    a.legend(fontsize=7)
-    for a in ax.flat:
-        a.grid(True, which="major", alpha=0.3)
-    fig.suptitle("Appendix B checked: position-averaged Lehmberg rates of Gaussian clouds "
-                 r"(probe $\parallel\hat z$, $\hat p=\hat x$; rates in units of $\Gamma$)")
-    return fig

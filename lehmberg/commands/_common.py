@@ -16,9 +16,7 @@ class NumericsError(Exception):
     """Valid input, but the numerics gave a non-finite result (exit status 1)."""
 
 
-#: Ranges the numerics are tested for; outside them the commands refuse the input.
-KL_RANGE = (1e-3, 1e7)
-KR_MAX = 1e12
+from .._checks import KL_RANGE, KR_MAX  # noqa: E402  (the one definition of the ranges)
 
 
 def in_range(value, option, lo=None, hi=None):
@@ -57,6 +55,24 @@ def require_finite(obj, what):
     if bad:
         raise NumericsError(f"non-finite {', '.join(sorted(set(map(str, bad))))} for these inputs; "
                             "nothing was written")
+
+
+def as_option(message, rename=None):
+    """A library message that starts with a parameter name, as one naming the option."""
+    import re
+
+    m = re.match(r"([A-Za-z_]+)(/[A-Za-z_]+)?(:| must| needs| would| x )", message)
+    if not m:
+        return message
+    names = [n for n in (m.group(1), (m.group(2) or "").lstrip("/")) if n]
+    opts = "/".join("--" + (rename or {}).get(n, n.replace("_", "-")) for n in names)
+    rest = message[m.end(2) if m.group(2) else m.end(1):].lstrip(":").lstrip()
+    return f"argument {opts}: {rest}"
+
+
+def warn(message):
+    """One warning line on stderr (the command line's rendering of the package's warnings)."""
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def fail(message, status=2):
@@ -137,29 +153,103 @@ def unit_vector(values, option):
             from None
 
 
+def add_geometry_options(p, one_cloud_only=False, required=True):
+    """Options of every command that describes the two-cloud geometry (made by :func:`geometry`)."""
+    p.add_argument("--shape", choices=["gaussian", "cube"], default="gaussian",
+                   help="cloud shape (default gaussian: per-axis std L/√2)")
+    size = p.add_mutually_exclusive_group(required=required)
+    size.add_argument("--kL", type=positive_float, help=f"k_L L, the cloud size, in "
+                      f"[{KL_RANGE[0]:g}, {KL_RANGE[1]:g}]")
+    size.add_argument("--L", type=positive_float, metavar="METRES",
+                      help="cloud size L in metres (with --wavelength; instead of --kL)")
+    if not one_cloud_only:
+        dist = p.add_mutually_exclusive_group()
+        dist.add_argument("--kR", type=nonnegative_float, default=None,
+                          help=f"k_L R <= {KR_MAX:g}, distance of cloud II (absent: one cloud only)")
+        dist.add_argument("--R", type=nonnegative_float, default=None, metavar="METRES",
+                          help="distance of cloud II in metres (instead of --kR)")
+        p.add_argument("--R-dir", nargs=3, type=finite_float, default=[0.0, 0.0, 1.0],
+                       metavar=("X", "Y", "Z"), help="direction of R (default 0 0 1, along the probe)")
+    p.add_argument("--wavelength", type=positive_float, default=852.347e-9, metavar="METRES",
+                   help="probe wavelength for --L and --R (default 852.347e-9, the Cs D2 line)")
+    p.add_argument("--p-hat", nargs="+", default=["1", "0", "0"], metavar="X Y Z|none",
+                   help="dipole direction (default 1 0 0); 'none' drops the dipole factor "
+                        "(kernels (3/2) sin x/x, −(3/2) cos x/x, as the paper does between clouds)")
+
+
+def p_hat(values):
+    """The --p-hat option: three numbers, or 'none' (no dipole factor)."""
+    if len(values) == 1 and values[0].strip().lower() == "none":
+        return None
+    if len(values) != 3:
+        raise CLIError(f"argument --p-hat: give three numbers X Y Z or 'none', got {' '.join(values)!r}")
+    nums = []
+    for v in values:
+        try:
+            nums.append(finite_float(v))
+        except argparse.ArgumentTypeError as exc:
+            raise CLIError(f"argument --p-hat: {exc}") from None
+    return nums
+
+
+def geometry(args):
+    """The validated :class:`lehmberg.Geometry` of the geometry options.
+
+    Physical lengths (--L, --R in metres) are converted here, once, to
+    k_L L = 2πL/λ and k_L R = 2πR/λ.
+    """
+    from ..geometry import Geometry
+
+    kw = dict(p_hat=p_hat(args.p_hat), shape=args.shape)
+    if getattr(args, "R_dir", None) is not None:
+        kw["R_dir"] = unit_vector(args.R_dir, "--R-dir")
+    if kw["p_hat"] is not None:
+        kw["p_hat"] = unit_vector(kw["p_hat"], "--p-hat")
+    try:
+        if args.L is not None or getattr(args, "R", None) is not None:
+            if args.L is None:
+                raise CLIError("argument --R: needs --L (metres), not --kL")
+            return Geometry.from_lengths(args.L, getattr(args, "R", None), args.wavelength, **kw)
+        return Geometry(kL=args.kL, kR=getattr(args, "kR", None), **kw)
+    except ValueError as exc:
+        raise CLIError("argument --" + str(exc).replace(" must", ": must", 1)) from None
+
+
+def geometry_inputs(args, geo):
+    """The inputs recorded with every result of a geometry."""
+    out = geo.as_dict()
+    if args.L is not None:
+        out.update(L_metres=args.L, R_metres=getattr(args, "R", None),
+                   wavelength_metres=args.wavelength)
+    return out
+
+
 def add_output_options(parser, what="results"):
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object on stdout instead of a table")
-    parser.add_argument("--out", metavar="FILE.h5", help=f"write the {what} to this HDF5 file")
+    parser.add_argument("--out", metavar="FILE.nc",
+                        help=f"write the {what} to this netCDF-4 file (.nc or .h5)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing --out file")
 
 
-def check_out(args):
-    """Refuse an unusable --out before any work is done (the write itself is atomic)."""
+def check_out(args, option="--out", suffixes=(".nc", ".h5", ".hdf5")):
+    """Refuse an unusable output before any work is done (the write itself is atomic)."""
     from pathlib import Path
 
-    if getattr(args, "out", None) is not None:
-        if not args.out.strip():
-            raise CLIError("argument --out: empty file name")
-        p = Path(args.out)
-        if p.suffix.lower() not in (".h5", ".hdf5", ".nc"):
-            raise CLIError(f"argument --out: must end in .h5 (HDF5), got {p.name!r}")
-        if p.is_dir():
-            raise CLIError(f"argument --out: {p} is a directory")
-        if p.exists() and not args.force:
-            raise CLIError(f"argument --out: {p} exists (use --force to overwrite)")
-        if not (p.parent if str(p.parent) else Path(".")).is_dir():
-            raise CLIError(f"argument --out: directory {p.parent} does not exist")
+    from ..io import OutputError, check_targets
+
+    path = getattr(args, option.lstrip("-").replace("-", "_"), None)
+    if path is None:
+        return
+    if not path.strip():
+        raise CLIError(f"argument {option}: empty file name")
+    if Path(path).suffix.lower() not in suffixes:
+        raise CLIError(f"argument {option}: must end in {' or '.join(suffixes)}, got "
+                       f"{Path(path).name!r}")
+    try:
+        check_targets([path], args.force)
+    except OutputError as exc:
+        raise CLIError(f"argument {option}: {exc.strerror}") from None
 
 
 def _finite_or_none(obj):
@@ -179,14 +269,37 @@ def print_json(obj):
     print(json.dumps(_finite_or_none(obj), allow_nan=False))
 
 
-def fmt_pm(value, err):
-    """``value ± err`` with the error to two significant digits and the value to match."""
-    if not (math.isfinite(err) and err > 0):
-        return f"{value:.10g} ± {err:.2g}"
-    digits = max(0, 1 - int(math.floor(math.log10(err))))
-    if abs(value) >= 1e5 or (value != 0 and abs(value) < 1e-4):
-        return f"{value:.{max(2, digits + int(math.floor(math.log10(abs(value))) if value else 0)) }e} ± {err:.2g}"
-    return f"{value:.{digits}f} ± {err:.{digits}f}"
+def fmt_pm(value, err, max_digits=10):
+    """``value(err)`` with the error to two significant digits and the value to match.
+
+    ``fmt_pm(7.521422e6, 1.9e4)`` is ``7.521(19)e+06``, ``fmt_pm(0.07516, 0.00031)`` is
+    ``0.07516(31)``.  Values known better than ``max_digits`` significant digits (a
+    quadrature reference) are shown to that many digits with the error after them.
+    """
+    if not math.isfinite(value):
+        return "nan"
+    if not math.isfinite(err):
+        return f"{value:.6g} (no error estimate)"
+    if err <= 0:
+        return f"{value:.{max_digits}g}"
+    e_exp = math.floor(math.log10(err))
+    v_exp = math.floor(math.log10(abs(value))) if value != 0 else e_exp
+    exp = max(v_exp, e_exp)
+    places = exp - e_exp + 1  # digits after the mantissa's point down to the error's 2nd digit
+    if places >= max_digits:
+        return f"{value:.{max_digits}g} ± {err:.1e}"
+    units = round(err / 10.0 ** (e_exp - 1))
+    if units >= 100:  # 9.96 rounds up to 10
+        units = round(units / 10)
+        places -= 1
+    if -4 <= exp <= 5 and places - exp >= 0:
+        return f"{value:.{places - exp}f}({units})"
+    return f"{value / 10.0 ** exp:.{places}f}({units})e{exp:+03d}"
+
+
+def fmt(value, digits=6):
+    """A number without an error (an input, or exact to rounding): ``digits`` significant digits."""
+    return "nan" if not math.isfinite(value) else f"{value:.{digits}g}"
 
 
 def progress_bar(total, desc, unit="it"):

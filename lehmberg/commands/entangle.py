@@ -8,27 +8,32 @@ RATE_NAMES = ("ud", "du", "uh", "dh", "hu", "hd", "uu", "dd")
 
 
 def register(subparsers):
+    from .rates import add_estimator_options
+
     p = subparsers.add_parser(
-        "entangle", help="entanglement ξ(t), ξ_∞, P₂ of two ensembles (two- or three-level model)",
+        "entangle", help="entanglement ξ, E_N, P₂ of two ensembles (two-level, three-level or "
+                         "Gaussian model)",
         description="Moment equations of Sec. III D / App. C (two-level) and Sec. IV / App. D, E "
-                    "(three-level) with the SPEC §7 errata. Rates in units of Γ, times in 1/Γ. "
-                    "The optical depth is --d, or --N atoms with --kL through d = N Γ_ij(k_L L).")
+                    "(three-level) with the SPEC §7 errata, or the two-mode Gaussian model of SPEC "
+                    "§8 fed by the complex intra- and inter-cloud rates (--model gaussian). Rates "
+                    "in units of Γ, times in 1/Γ. The optical depth is --d (the paper's "
+                    "assumption c = 1, no collective Lamb shifts), or --N atoms with a geometry "
+                    "(--kL or --L, and for the Gaussian model --kR or --R) through the estimator "
+                    "face (--rates-method, default auto: the quadrature reference where it "
+                    "applies, plane waves beyond); their errors are propagated into every number.")
     depth = p.add_mutually_exclusive_group(required=True)
-    depth.add_argument("--d", type=c.positive_float, help="optical depth of one ensemble")
+    depth.add_argument("--d", type=c.positive_float, help="optical depth of one ensemble (<= 1e8)")
     depth.add_argument("--N", type=c.positive_float,
-                       help="atoms per ensemble (with --kL): d = N Γ_ij(k_L L)")
-    p.add_argument("--kL", type=c.positive_float, help="k_L L of each Gaussian cloud (with --N)")
-    p.add_argument("--rates-method", choices=["reference", "monte-carlo", "asymptote"],
-                   default="reference",
-                   help="how Γ_ij(k_L L) is computed for --N (default reference quadrature)")
-    p.add_argument("--samples", type=c.positive_int, default=10**6,
-                   help="Monte-Carlo pair samples for --rates-method monte-carlo (default 1e6)")
-    p.add_argument("--seed", type=c.nonnegative_int, default=0, help="Monte-Carlo seed (default 0)")
-    p.add_argument("--model", choices=["two-level", "three-level"], default="two-level")
+                       help="atoms per ensemble (<= 1e15, with --kL or --L): d = N Γ̄_I,I")
+    c.add_geometry_options(p, required=False)
+    add_estimator_options(p, option="--rates-method")
+    p.add_argument("--model", choices=["two-level", "three-level", "gaussian"], default="two-level")
     p.add_argument("--Z", type=c.finite_float, default=None,
-                   help="squeezing parameter Z = 1/(|μ|−|ν|) > 1")
+                   help="squeezing parameter Z = 1/(|μ|−|ν|) > 1 (gaussian: of cloud I)")
+    p.add_argument("--Z-II", type=c.finite_float, default=None,
+                   help="gaussian: sideband weight Z of cloud II (default --Z)")
     p.add_argument("--optimize-Z", action="store_true",
-                   help="two-level: use the Z that minimises ξ_∞ (Eq. 15)")
+                   help="two-level: the Z that minimises ξ_∞ (Eq. 15); gaussian: minimises ξ_best")
     p.add_argument("--gamma-add", type=c.nonnegative_float, default=0.0,
                    help="non-radiative dephasing Γ_d^add (units of Γ, default 0)")
     p.add_argument("--x", type=c.nonnegative_float, default=None,
@@ -81,43 +86,45 @@ def parse_times(text):
 
 
 def check_plot(args):
-    from pathlib import Path
-
-    if not args.plot:
-        return
-    p = Path(args.plot)
-    if p.suffix.lower() not in (".png", ".pdf"):
-        raise c.CLIError(f"argument --plot: must end in .png or .pdf, got {p.name}")
-    if p.is_dir():
-        raise c.CLIError(f"argument --plot: {p} is a directory")
-    if p.exists() and not args.force:
-        raise c.CLIError(f"argument --plot: {p} exists (use --force to overwrite)")
-    if not (p.parent if str(p.parent) else Path(".")).is_dir():
-        raise c.CLIError(f"argument --plot: directory {p.parent} does not exist")
+    c.check_out(args, "--plot", (".png", ".pdf"))
 
 
 def validate(args):
     """Cross-field checks; one line naming the parameter, before any work."""
-    if args.N is not None and args.kL is None:
-        raise c.CLIError("argument --N: needs --kL")
-    if args.kL is not None and args.N is None:
-        raise c.CLIError("argument --kL: needs --N")
+    if args.N is not None and args.kL is None and args.L is None:
+        raise c.CLIError("argument --N: needs --kL or --L")
+    if (args.kL is not None or args.L is not None) and args.N is None:
+        raise c.CLIError("argument --kL/--L: needs --N")
+    if (args.kR is not None or args.R is not None) and args.model != "gaussian":
+        raise c.CLIError("argument --kR/--R: only with --model gaussian (the moment equations "
+                         "take one optical depth)")
+    c.in_range(args.N, "--N", hi=1e15)
+    c.in_range(args.Z_II, "--Z-II", hi=1e6)
+    if args.Z_II is not None and args.Z_II <= 1:
+        raise c.CLIError(f"argument --Z-II: must be > 1, got {args.Z_II:g}")
+    if args.Z_II is not None and args.model != "gaussian":
+        raise c.CLIError("argument --Z-II: only with --model gaussian")
     if args.Z is not None and args.Z <= 1:
         raise c.CLIError(f"argument --Z: must be > 1, got {args.Z:g}")
     c.in_range(args.Z, "--Z", hi=1e6)
     c.in_range(args.d, "--d", hi=1e8)
-    c.in_range(args.kL, "--kL", *c.KL_RANGE)
     c.in_range(args.x, "--x", hi=1e6)
     c.in_range(args.gamma_add, "--gamma-add", hi=1e8)
     c.in_range(args.rtol, "--rtol", hi=1e-3)
     c.in_range(args.atol, "--atol", hi=1e-3)
-    if args.rates_method == "monte-carlo" and args.samples < 1024:
-        raise c.CLIError(f"argument --samples: must be >= 1024 for an honest standard error, "
-                         f"got {args.samples}")
     if not 0 < args.P0 <= 1:
         raise c.CLIError(f"argument --P0: must be in (0, 1], got {args.P0:g}")
     given = [n for n in RATE_NAMES if getattr(args, f"G_{n}") is not None]
-    if args.model == "two-level":
+    if args.model == "gaussian":
+        if args.Z is None and not args.optimize_Z:
+            raise c.CLIError("argument --Z: required (or --optimize-Z) for the Gaussian model")
+        if args.Z is not None and args.optimize_Z:
+            raise c.CLIError("argument --optimize-Z: not allowed with --Z")
+        if args.optimize_Z and args.Z_II is not None:
+            raise c.CLIError("argument --Z-II: not with --optimize-Z (one common Z is optimised)")
+        if args.preset or given:
+            raise c.CLIError("argument --preset/--G-*: only with --model three-level")
+    elif args.model == "two-level":
         if args.Z is None and not args.optimize_Z:
             raise c.CLIError("argument --Z: required (or --optimize-Z) for the two-level model")
         if args.Z is not None and args.optimize_Z:
@@ -163,22 +170,33 @@ def run(args):
     c.check_out(args)
     check_plot(args)
 
+    results = None
     if args.d is not None:
-        depth = {"d": args.d, "d_err": 0.0, "source": "given"}
+        d, d_err, source = args.d, 0.0, "given"
+        result = {"model": args.model, "d": d, "d_err": d_err, "d_source": source}
     else:
-        kw = {"samples": args.samples, "seed": args.seed} if args.rates_method == "monte-carlo" else {}
-        try:
-            depth = moments.optical_depth(args.N, args.kL, args.rates_method, **kw)
-        except ImportError as exc:
-            raise c.CLIError(f"argument --rates-method: {args.rates_method} unavailable ({exc})")
-    d = depth["d"]
+        from .rates import estimate
 
-    result = {"model": args.model, "d": d, "d_err": depth["d_err"], "d_source": depth["source"]}
-    if args.N is not None:
-        result.update(N=args.N, kL=args.kL, d_asymptote=depth["d_asymptote"],
-                      Gamma_ij=depth["Gamma_ij"], Gamma_ij_err=depth["Gamma_ij_err"])
+        geo = c.geometry(args)
+        if args.model != "gaussian":
+            geo = geo.single()
+        try:
+            results = estimate(args, geo, "rates_method")
+        except ValueError as exc:
+            raise c.CLIError(str(exc)) from None
+        intra = results["intra"]
+        d, d_err = intra.d(args.N)
+        from ..result import asymptote
+
+        result = {"model": args.model, "d": d, "d_err": d_err, "d_source":
+                  f"N Gamma_ij ({intra.methods['Gamma_ij']})", "N": args.N,
+                  **c.geometry_inputs(args, geo), "d_asymptote": args.N * asymptote(geo.kL),
+                  "rates": {k: v.as_dict() for k, v in results.items()}}
     try:
-        if args.model == "two-level":
+        if args.model == "gaussian":
+            gaussian(args, d, results, times, result)
+            p = None
+        elif args.model == "two-level":
             x = args.x or 0.0
             Z = args.Z
             if args.optimize_Z:
@@ -228,18 +246,17 @@ def run(args):
     except ValueError as exc:
         raise c.CLIError(str(exc)) from None
 
-    c.require_finite({k: v for k, v in result.items() if k not in ("d_err", "Gamma_ij_err")},
+    c.require_finite({k: v for k, v in result.items() if k in ("xi_inf", "P_inf", "d", "xi_t")},
                      "results")
-    targets = [t for t in (args.out, args.plot) if t]
-    if targets:
-        from ..io import staged
+    outputs = {}
+    if args.out:
+        outputs[args.out] = dataset(result, args)
+    if args.plot:
+        outputs[args.plot] = plot(args, p, times, result)
+    if outputs:
+        from ..io import write_outputs
 
-        with staged(targets, args.force) as tmps:
-            tmp = dict(zip(targets, tmps))
-            if args.out:
-                write(tmp[args.out], result, c.command_line(args))
-            if args.plot:
-                plot(args, p, times, result, tmp[args.plot])
+        write_outputs(outputs, args.force)
     if args.json:
         c.print_json(result)
         return 0
@@ -250,15 +267,15 @@ def run(args):
     return 0
 
 
-def plot(args, p, times, result, tmp):
+def plot(args, p, times, result):
     """ξ(t), P₂(t) on a dense grid up to max(--t), or to 5 polarisation times."""
     import numpy as np
 
     from .. import moments
-    import matplotlib.pyplot as plt
-
     from ..figures import entangle_figure
-    from ..io import save_figure
+
+    if args.model == "gaussian":
+        return plot_gaussian(args, times, result)
 
     if times:
         t_end = max(times)
@@ -275,58 +292,141 @@ def plot(args, p, times, result, tmp):
         approx, label = moments.xi_exp_longtime(p, grid), "Eq. (23)"
     title = f"{args.model}, d = {result['d']:.4g}, Z = {result['Z']:.4g}, " \
             f"Γ_d^add = {args.gamma_add:g}"
-    fig = entangle_figure(grid, sol.xi, sol.P2, result["xi_inf"], approx, label, title)
-    save_figure(fig, tmp, args.plot, dpi=110)
-    plt.close(fig)
+    return entangle_figure(grid, sol.xi, sol.P2, result["xi_inf"], approx, label, title)
 
 
 def table(r):
-    lines = [f"{r['model']} model, rates in units of Γ, times in 1/Γ"]
-    d_line = f"  d = {c.fmt_pm(r['d'], r['d_err'])}  [{r['d_source']}]" if r["d_err"] else \
-        f"  d = {r['d']:.6g}  [{r['d_source']}]"
+    pm = c.fmt_pm
+    lines = [f"{r['model']} model, rates in units of Γ, times in 1/Γ, value(error)"]
+    d_line = f"  d = {pm(r['d'], r['d_err'])}  [{r['d_source']}]"
     if "d_asymptote" in r:
-        d_line += f"   (paper 3N/(4(k_L L)^2) = {r['d_asymptote']:.6g})"
+        d_line += f"   (paper 3N/(4(k_L L)^2) = {c.fmt(r['d_asymptote'])})"
     lines.append(d_line)
-    lines.append(f"  Z = {r['Z']:.6g}  (μ = {r['mu']:.6g}, ν = {r['nu']:.6g})")
-    if r["model"] == "two-level":
-        lines.append(f"  Γ_cool = {r['G_cool']:.6g}, Γ_heat = {r['G_heat']:.6g}, Γ_d = {r['G_d']:.6g},"
-                     f" Γ̃ = {r['G_tilde']:.6g}")
-        lines.append(f"  ξ_∞ = {r['xi_inf']:.6g}   P₂,∞ = {r['P_inf']:.6g}   "
-                     f"(ideal (|μ|−|ν|)² = {r['xi_ideal']:.6g})")
+    lines.append(f"  Z = {c.fmt(r['Z'])}  (μ = {c.fmt(r['mu'])}, ν = {c.fmt(r['nu'])})"
+                 + (f", Z_II = {c.fmt(r['Z_II'])}" if r.get("Z_II", r["Z"]) != r["Z"] else ""))
+    if r["model"] == "gaussian":
+        cp = r["coupling"]
+        lines.append(f"  c = Γ̄_I,II/Γ̄_I,I = {pm(cp['c'][0], cp['c_err'][0])} + i "
+                     f"{pm(cp['c'][1], cp['c_err'][1])};  g_in = {pm(cp['g_in'], cp['g_in_err'])};"
+                     f"  g_x = {pm(cp['g_x'][0], cp['g_x_err'][0])} + i {pm(cp['g_x'][1], cp['g_x_err'][1])}")
+        for k, label in (("xi_inf", "ξ_∞ (Eq. 3)"), ("xi_inf_best", "ξ_∞, best rotation"),
+                         ("theta_best", "θ_best [rad]"), ("log_negativity", "E_N"),
+                         ("purity", "purity"), ("P_inf", "P₂,∞")):
+            lines.append(f"  {label:<20} = {pm(r[k], r[k + '_err'])}")
+    elif r["model"] == "two-level":
+        lines.append(f"  Γ_cool = {c.fmt(r['G_cool'])}, Γ_heat = {c.fmt(r['G_heat'])}, "
+                     f"Γ_d = {c.fmt(r['G_d'])}, Γ̃ = {c.fmt(r['G_tilde'])}")
+        lines.append(f"  ξ_∞ = {c.fmt(r['xi_inf'])}   P₂,∞ = {c.fmt(r['P_inf'])}   "
+                     f"(ideal (|μ|−|ν|)² = {c.fmt(r['xi_ideal'])})"
+                     + (f"   [d has relative error {r['d_err'] / r['d']:.1g}]" if r["d_err"] else ""))
     else:
         lines.append("  rates: " + ", ".join(f"Γ_{k} = {r[k]:.4g}" for k in
                                              ("ud", "du", "uh", "dh", "hu", "hd", "deph")))
-        lines.append(f"  Γ̄ = {r['G_bar']:.6g}, F = {r['F']:g}")
-        lines.append(f"  ξ_exp,∞ (Eq. 23) = {r['xi_inf']:.6g}   P₂,∞ = {r['P_inf']:.6g}")
+        lines.append(f"  Γ̄ = {c.fmt(r['G_bar'])}, F = {r['F']:g}")
+        lines.append(f"  ξ_exp,∞ (Eq. 23) = {c.fmt(r['xi_inf'])}   P₂,∞ = {c.fmt(r['P_inf'])}")
     if "t" in r:
-        extra = "xi_t_eq14" if r["model"] == "two-level" else "xi_t_eq23"
-        label = "Eq. (14)" if r["model"] == "two-level" else "Eq. (23)"
-        lines.append(f"  {'t':>10} {'ξ(t)':>12} {'± ode':>9} {'P₂(t)':>10} {label:>10}")
-        for t, xi, e, P, a in zip(r["t"], r["xi_t"], r["xi_t_err"], r["P_t"], r[extra]):
-            lines.append(f"  {t:>10.4g} {xi:>12.6g} {e:>9.1e} {P:>10.6g} {a:>10.6g}")
+        extra = {"two-level": "xi_t_eq14", "three-level": "xi_t_eq23"}.get(r["model"])
+        label = {"two-level": "Eq. (14)", "three-level": "Eq. (23)"}.get(r["model"], "")
+        lines.append(f"  {'t':>10} {'ξ(t)':>20} {'P₂(t)':>10} {label:>10}")
+        for i, (t, xi, e, P) in enumerate(zip(r["t"], r["xi_t"], r["xi_t_err"], r["P_t"])):
+            a = f"{r[extra][i]:>10.6g}" if extra else ""
+            lines.append(f"  {t:>10.4g} {pm(xi, e):>20} {P:>10.6g} {a}")
     return "\n".join(lines)
 
 
-def write(path, result, command):
+def dataset(result, args):
+    """The result as a CF netCDF dataset: scalars as variables, time series on dimension t."""
     import numpy as np
 
-    from ..io import new_h5
+    from ..io import new_dataset, put
 
-    with new_h5(path) as f:
-        f.attrs["command"] = command
-        f.attrs["units"] = "rates in units of Gamma; times in units of 1/Gamma"
-        for key, value in result.items():
-            if isinstance(value, list):
-                ds = f.create_dataset(key, data=np.asarray(value, dtype=float))
-                ds.attrs["units"] = "1/Gamma" if key == "t" else "1"
-                if key != "t":
-                    ds.dims[0].label = "t"
-            elif value is None:
-                f.attrs[key] = "none"
-            else:
-                f.attrs[key] = value
-        if "t" in f:
-            f["t"].make_scale("t")
-            for key in f:
-                if key != "t":
-                    f[key].dims[0].attach_scale(f["t"])
+    scalars = {k: v for k, v in result.items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool) and not k.endswith("_err")
+               and k not in ("t",)}
+    attrs = {k: v for k, v in result.items() if isinstance(v, (str, bool)) or v is None}
+    attrs.update({k: v for k, v in result.items() if isinstance(v, dict)})
+    coords = {}
+    if "t" in result:
+        coords["t"] = (np.asarray(result["t"]), "time in units of 1/Gamma", "1")
+    ds = new_dataset(f"Entanglement of two ensembles: {result['model']} model", c.command_line(args),
+                     attrs, coords)
+    for k, v in scalars.items():
+        err = result.get(k + "_err")
+        put(ds, k, v, (), _LONG.get(k, k) + " (rates in units of Gamma, times in 1/Gamma)", "1",
+            err if isinstance(err, (int, float)) else None)
+    for k in ("xi_t", "P_t", "xi_t_eq14", "xi_t_eq23", "N2_t"):
+        if k in result:
+            err = result.get(k + "_err")
+            put(ds, k, np.asarray(result[k], dtype=float), ("t",), _LONG.get(k, k), "1",
+                None if err is None else np.asarray(err, dtype=float),
+                "integration error estimate" if args.model != "gaussian" else "standard error")
+    return ds
+
+
+_LONG = {"xi_inf": "steady-state entanglement parameter xi (Eq. 3)",
+         "xi_inf_best": "xi minimised over a local rotation of cloud II's quadratures",
+         "theta_best": "rotation angle of cloud II's quadratures for xi_inf_best in radians",
+         "log_negativity": "logarithmic negativity of the two-mode Gaussian state (natural log)",
+         "purity": "purity of the two-mode Gaussian state", "P_inf": "steady-state polarisation P_2",
+         "d": "optical depth of one ensemble", "xi_t": "xi(t)", "P_t": "P_2(t)",
+         "N2_t": "N_2(t)/N", "xi_t_eq14": "xi(t), adiabatic Eq. (14)",
+         "xi_t_eq23": "xi_exp(t), long-time Eq. (23)"}
+
+
+def gaussian(args, d, results, times, result):
+    """The Gaussian model of SPEC §8 (lehmberg.gaussian) with propagated errors, into ``result``."""
+    from .. import gaussian as gm
+
+    x = args.x or 0.0
+    common = dict(gamma_add=args.gamma_add, x=x, P0=args.P0, t=times)
+    if results is None:
+        Z = args.Z
+        if args.optimize_Z:
+            Z, _ = gm.optimize_Z(d, gamma_add=args.gamma_add, x=x)
+        out = gm.propagate_d(d, 0.0, Z_I=Z, Z_II=args.Z_II or Z, **common)
+    else:
+        intra, inter = results["intra"], results.get("inter")
+        gI, GI = intra.gamma_bar.real, intra.g_bar.real
+        kw = dict(gamma_intra_err=intra.gamma_bar_err.real, g_intra_err=intra.g_bar_err.real)
+        if inter is not None:
+            kw.update(gamma_inter=inter.gamma_bar, g_inter=inter.g_bar,
+                      gamma_inter_err=inter.gamma_bar_err, g_inter_err=inter.g_bar_err)
+        Z = args.Z
+        if args.optimize_Z:
+            c_ = 1.0 if inter is None else inter.gamma_bar / gI
+            g_x = 0.0 if inter is None else inter.g_bar / gI
+            Z, _ = gm.optimize_Z(args.N * gI, c_, GI / gI, g_x, args.gamma_add, x)
+        out = gm.propagate_rates(args.N, gI, GI, Z_I=Z, Z_II=args.Z_II or Z, **kw, **common)
+    v, e = out.value, out.error
+    m = out.model
+    for k in ("xi_inf", "xi_inf_best", "theta_best", "log_negativity", "purity", "P_inf", "d"):
+        result[k], result[k + "_err"] = float(v[k]), float(e[k])
+    result["coupling"] = {"c": [v["c_re"], v["c_im"]], "c_err": [e["c_re"], e["c_im"]],
+                          "g_in": v["g_in"], "g_in_err": e["g_in"],
+                          "g_x": [v["g_x_re"], v["g_x_im"]], "g_x_err": [e["g_x_re"], e["g_x_im"]]}
+    result.update(Z=float(Z), Z_II=float(args.Z_II or Z), gamma_add=args.gamma_add, x=x,
+                  P0=args.P0, propagation="linear, inputs treated as independent")
+    result["mu"], result["nu"] = float(m.clouds[0].mu), float(m.clouds[0].nu)
+    if times is not None:
+        back = _as_given(times)
+        result.update(t=times, xi_t=out.value["xi_t"][back].tolist(),
+                      xi_t_err=out.error["xi_t"][back].tolist(), P_t=out.value["P_t"][back].tolist())
+
+
+def plot_gaussian(args, times, result):
+    """ξ(t) and P₂(t) of the Gaussian model on a dense grid."""
+    import numpy as np
+
+    from .. import gaussian as gm
+    from ..figures import entangle_figure
+
+    cp = result["coupling"]
+    model = gm.gaussian_model(result["d"], Z_I=result["Z"], Z_II=result["Z_II"],
+                              c=complex(*cp["c"]), g_in=cp["g_in"], g_x=complex(*cp["g_x"]),
+                              gamma_add=args.gamma_add, x=result["x"], P0=args.P0)
+    cl = model.clouds[0]
+    t_end = max(times) if times else 5.0 / (cl.G_cool + cl.G_heat)
+    grid = np.linspace(0.0, t_end, 400)
+    sol = gm.integrate(model, grid)
+    title = f"Gaussian model, d = {result['d']:.4g}, Z = {result['Z']:.4g}, Γ_d^add = {args.gamma_add:g}"
+    return entangle_figure(grid, sol.xi, sol.P, result["xi_inf"], None, "", title)

@@ -1,7 +1,7 @@
 """``lehmberg figures``: Figs. 3, 4 (two-level) and Fig. 7-, 8-style curves (Cs-133 preset).
 
-Each figure is written as PNG and PDF, and all plotted data go into one HDF5
-file (default ``data/figures_entangle.h5``), one group per figure, with units.
+Each figure is written as PNG and PDF, and all plotted data go into one netCDF-4
+file (default ``figures_entangle.nc``), the variables of figure n prefixed ``fign_``.
 """
 
 from pathlib import Path
@@ -20,10 +20,12 @@ def register(subparsers):
         "figures", help="Figs. 3, 4, 7, 8 of the paper (PNG, PDF and HDF5 data)",
         description="Recompute Figs. 3 and 4 (two-level model) and Fig. 7- and 8-style curves "
                     "(three-level model, Cs-133 preset) from the moment equations.")
-    p.add_argument("--outdir", default="data", help="output directory (default data/)")
+    p.add_argument("--outdir", default=".", help="output directory (default the current one; "
+                                                 "the shipped figures are in data/)")
     p.add_argument("--d", type=c.positive_float, default=30.0, help="optical depth (default 30)")
     p.add_argument("--which", default="3,4,7,8", help="comma-separated figure numbers (default all)")
-    p.add_argument("--h5", default="figures_entangle.h5", help="data file name inside --outdir")
+    p.add_argument("--data", default="figures_entangle.nc",
+                   help="netCDF-4 data file name inside --outdir (default figures_entangle.nc)")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
     p.set_defaults(func=run)
     return p
@@ -82,16 +84,42 @@ def fig8_data(d):
             "xi_exp_eq23": np.array(lt), "N2": n2, "x_pump": xp}
 
 
-UNITS = {"Z": "1", "gamma_add": "Gamma", "xi_inf": "1", "x": "1", "xi_opt": "1", "Z_opt": "1",
-         "Z_inset": "1", "x_inset": "1", "P_inf_inset": "1", "x_repump": "1", "x_pump": "1",
-         "xi_exp_inf": "1", "t": "1/Gamma", "xi_exp": "1", "xi_exp_eq23": "1", "N2": "N"}
+LONG = {"Z": "squeezing parameter Z", "gamma_add": "Gamma_d^add in units of Gamma",
+        "xi_inf": "steady-state xi (Eq. 15)", "x": "pump parameter x", "xi_opt": "xi minimised over Z",
+        "Z_opt": "optimal Z", "Z_inset": "Z of the inset", "x_inset": "x of the inset",
+        "P_inf_inset": "steady-state P_2 of the inset", "x_repump": "repump strength",
+        "x_pump": "pump strength", "xi_exp_inf": "steady-state xi_exp (Eq. 23)",
+        "t": "time in units of 1/Gamma", "xi_exp": "xi_exp(t)", "xi_exp_eq23": "xi_exp(t), Eq. (23)",
+        "N2": "N_2(t)/N"}
+
+
+def dataset(data, args):
+    """All plotted data in one CF dataset; the dimensions of each array found by its 1-D axes."""
+    from ..io import new_dataset, put
+
+    ds = new_dataset("Figs. 3, 4, 7, 8 of the paper recomputed", c.command_line(args), {"d": args.d})
+    for n, D in data.items():
+        axes = {k: np.asarray(v) for k, v in D.items() if hasattr(v, "shape") and np.ndim(v) == 1}
+        for k, v in D.items():
+            if not hasattr(v, "shape"):
+                ds.attrs[f"fig{n}_{k}"] = v
+                continue
+            v = np.asarray(v, dtype=float)
+            if v.ndim == 1:
+                dims = (f"fig{n}_{k}",)
+            else:
+                dims = []
+                for i, size in enumerate(v.shape):
+                    match = [a for a, arr in axes.items() if arr.size == size and f"fig{n}_{a}" not in dims]
+                    dims.append(f"fig{n}_{match[0]}" if match else f"fig{n}_{k}_axis{i}")
+                dims = tuple(dims)
+            put(ds, f"fig{n}_{k}", v, dims, f"Fig. {n}: {LONG.get(k, k)}", "1")
+    return ds
 
 
 def run(args):
-    import matplotlib.pyplot as plt
-
     from .. import figures
-    from ..io import check_targets, new_h5, save_figure, staged
+    from ..io import OutputError, check_targets, write_outputs
 
     which = []
     for part in args.which.split(","):
@@ -99,46 +127,40 @@ def run(args):
             raise c.CLIError(f"argument --which: figures are 3, 4, 7, 8; got {part.strip()!r}")
         which.append(part.strip())
     out = Path(args.outdir)
+    if not str(args.outdir).strip():
+        raise c.CLIError("argument --outdir: empty directory name")
     if not out.is_dir():
         raise c.CLIError(f"argument --outdir: {out} is not a directory")
-    if Path(args.h5).suffix.lower() not in (".h5", ".hdf5"):
-        raise c.CLIError(f"argument --h5: must end in .h5, got {args.h5!r}")
-    targets = [out / f"fig{n}.{ext}" for n in which for ext in ("png", "pdf")] + [out / args.h5]
-    check_targets(targets, args.force)  # before minutes of work, not after
+    if Path(args.data).suffix.lower() not in (".nc", ".h5") or Path(args.data).name != args.data:
+        raise c.CLIError(f"argument --data: a file name ending in .nc, got {args.data!r}")
+    targets = [out / f"fig{n}.{ext}" for n in which for ext in ("png", "pdf")] + [out / args.data]
+    try:
+        check_targets(targets, args.force)  # before minutes of work, not after
+    except OutputError as exc:
+        raise c.CLIError(f"argument --outdir: {exc.strerror}") from None
     d = args.d
+    c.in_range(d, "--d", hi=1e8)
     data = {}
     for n in which:
         data[n] = {"3": fig3_data, "4": fig4_data, "7": fig7_data, "8": fig8_data}[n](d)
     c.require_finite({n: {k: np.asarray(v, dtype=float).tolist() for k, v in D.items()
                           if hasattr(v, "shape")} for n, D in data.items()}, "figure data")
-    with staged(targets, args.force) as tmps:
-        for n, D in data.items():
-            if n == "3":
-                fig = figures.fig3(D["Z"], dict(zip(GA_FIG3, D["xi_inf"])), d)
-            elif n == "4":
-                fig = figures.fig4(D["x"], dict(zip(GA_FIG4, D["xi_opt"])), d, D["Z_inset"],
-                                   dict(zip((0.0, 5.0), D["P_inf_inset"])))
-            elif n == "7":
-                fig = figures.fig7(D["x_repump"], dict(zip(GA_FIG78, D["xi_exp_inf"])), d, D["Z"])
-            else:
-                fig = figures.fig8(D["t"], dict(zip(GA_FIG78, D["xi_exp"])), d,
-                                   dict(zip(GA_FIG78, D["xi_exp_eq23"])))
-            for ext in ("png", "pdf"):
-                i = targets.index(out / f"fig{n}.{ext}")
-                save_figure(fig, tmps[i], targets[i], dpi=110)
-            plt.close(fig)
-        with new_h5(tmps[-1]) as f:
-            f.attrs["command"] = c.command_line(args)
-            f.attrs["d"] = d
-            f.attrs["units"] = "rates in units of Gamma; times in units of 1/Gamma"
-            for n, D in data.items():
-                g = f.create_group(f"fig{n}")
-                for k, v in D.items():
-                    if hasattr(v, "shape"):
-                        ds = g.create_dataset(k, data=v)
-                        ds.attrs["units"] = UNITS.get(k, "1")
-                    else:
-                        g.attrs[k] = v
+    outputs = {}
+    for n, D in data.items():
+        if n == "3":
+            fig = figures.fig3(D["Z"], dict(zip(GA_FIG3, D["xi_inf"])), d)
+        elif n == "4":
+            fig = figures.fig4(D["x"], dict(zip(GA_FIG4, D["xi_opt"])), d, D["Z_inset"],
+                               dict(zip((0.0, 5.0), D["P_inf_inset"])))
+        elif n == "7":
+            fig = figures.fig7(D["x_repump"], dict(zip(GA_FIG78, D["xi_exp_inf"])), d, D["Z"])
+        else:
+            fig = figures.fig8(D["t"], dict(zip(GA_FIG78, D["xi_exp"])), d,
+                               dict(zip(GA_FIG78, D["xi_exp_eq23"])))
+        outputs[out / f"fig{n}.png"] = fig
+        outputs[out / f"fig{n}.pdf"] = fig
+    outputs[out / args.data] = dataset(data, args)
+    write_outputs(outputs, args.force)
     for t in targets:
         print(f"wrote {t}")
     return 0

@@ -1,10 +1,7 @@
 """``lehmberg reference``: the deterministic quadrature reference for Gaussian clouds."""
 
 from . import _common as c
-from .rates import add_geometry_options, geometry, inputs, report
-
-#: The quadrature's cost grows like k_L L (about 25 s at 1e5 on 2 cores); use the Monte Carlo beyond.
-REFERENCE_KL_MAX = 1e6
+from .rates import report
 
 
 def register(subparsers):
@@ -13,29 +10,33 @@ def register(subparsers):
         description="Position-averaged Lehmberg rates of Gaussian clouds in units of Γ by "
                     "deterministic quadrature: the angular integrals in closed form (spherical "
                     "Bessel functions), one radial integral for any direction of R and p̂. The "
-                    "_err fields are quadrature error estimates (relative 1e-8 or better).")
-    add_geometry_options(p)
-    p.add_argument("--no-dipole", action="store_true",
-                   help="drop the dipole factor: kernels (3/2) sin x/x and −(3/2) cos x/x, as the "
-                        "paper's inter-cloud calculation does")
+                    "_err fields are quadrature error estimates (relative 1e-8 or better). The cost "
+                    "grows like k_L L; requests beyond 1e8 integrand evaluations (about a minute) "
+                    "are refused before any work: use lehmberg rates --method planewave there.")
+    c.add_geometry_options(p)
+    p.add_argument("--N", type=c.positive_float, default=None,
+                   help="atoms per cloud: adds the optical depth d = N Gamma_ij")
     c.add_output_options(p, "reference values")
     p.set_defaults(func=run)
     return p
 
 
 def run(args):
-    from ..reference import reference_rates
+    from ..estimators import plan_cost, rates
 
-    R_dir, p_hat = geometry(args)
-    c.in_range(args.kL, "--kL", hi=REFERENCE_KL_MAX)
-    if args.shape != "gaussian":
+    geo = c.geometry(args)
+    if geo.shape != "gaussian":
         raise c.CLIError("argument --shape: the quadrature reference covers gaussian clouds only "
                          "(use lehmberg rates for cubes)")
     c.check_out(args)
-    results = {"intra": reference_rates(args.kL, None, R_dir, p_hat, dipole=not args.no_dipole)}
-    if args.kR is not None:
-        results["inter"] = reference_rates(args.kL, args.kR, R_dir, p_hat, dipole=not args.no_dipole)
-    recorded = inputs(args, R_dir, p_hat)
-    recorded["dipole"] = not args.no_dipole
-    report(args, results, recorded)
+    pairs = [geo.single()] + ([geo] if geo.kR is not None else [])
+    try:
+        for g in pairs:
+            plan_cost(g, "reference")
+        results = {g.pair: rates(g, "reference") for g in pairs}
+    except ValueError as exc:
+        raise c.CLIError(str(exc)) from None
+    recorded = c.geometry_inputs(args, geo)
+    recorded.update(N=args.N, method="reference")
+    report(args, results, recorded, "Quadrature reference of the position-averaged Lehmberg rates")
     return 0
