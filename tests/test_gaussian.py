@@ -388,6 +388,19 @@ def test_optimize_Z_paper_limit_and_grid():
     assert v == pytest.approx(np.nanmin(brute), abs=1e-5)
 
 
+def test_optimize_Z_batch_against_dense_grid():
+    u = np.array([0.0, 0.3, 1.0])
+    c = 1 / (1 + 1j * u)
+    z, v = g.optimize_Z_batch(30.0, c, -0.05, -1j * c, 5.0)
+    Zs = np.exp(np.linspace(math.log(1.0005), math.log(8.0), 8001))
+    for k in range(u.size):
+        dense = g.steady_state_batch(30.0, Zs, c[k], -0.05, -1j * c[k], 5.0)["xi_best"]
+        j = int(np.nanargmin(dense))
+        assert v[k] <= dense[j] + 1e-10
+        assert v[k] == pytest.approx(dense[j], abs=1e-6)
+        assert z[k] == pytest.approx(Zs[j], rel=2e-3)
+
+
 # -------------------------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("kw,name", [
