@@ -50,6 +50,7 @@ import dataclasses
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.integrate import solve_ivp
 from scipy.linalg import solve_continuous_lyapunov
 
@@ -670,7 +671,7 @@ def _integrate_sigma(model, t, method, rtol, atol):
     return sol.y
 
 
-def integrate(model: GaussianModel, t, method: str = "LSODA", rtol: float = 1e-8,
+def integrate(model: GaussianModel, t: ArrayLike, method: str = "LSODA", rtol: float = 1e-8,
               atol: float = 1e-11) -> GaussianSolution:
     """Integrate the spin covariance Σ(t) following P₂(t) as SPEC §5 does.
 
@@ -752,8 +753,9 @@ def _array(name, v, *, positive=False, nonneg=False, cplx=False):
     return a
 
 
-def steady_state_batch(d, Z, c=1.0, g_in=0.0, g_x=0.0, gamma_add=0.0, x=0.0, P=None,
-                       Z_II=None) -> dict:
+def steady_state_batch(d: ArrayLike, Z: ArrayLike, c: ArrayLike = 1.0, g_in: ArrayLike = 0.0,
+                       g_x: ArrayLike = 0.0, gamma_add: ArrayLike = 0.0, x: ArrayLike = 0.0,
+                       P: ArrayLike | None = None, Z_II: ArrayLike | None = None) -> dict:
     """Steady-state outputs for many parameter points at once (arrays broadcast together).
 
     Same model and outputs as :func:`steady_state`; the Lyapunov equations are solved as
@@ -832,8 +834,10 @@ def steady_state_batch(d, Z, c=1.0, g_in=0.0, g_x=0.0, gamma_add=0.0, x=0.0, P=N
     return out
 
 
-def optimize_Z_batch(d, c=1.0, g_in=0.0, g_x=0.0, gamma_add=0.0, x=0.0, P=None,
-                     Z_max: float = 50.0, objective: str = "xi_best", n_grid: int = 100,
+def optimize_Z_batch(d: ArrayLike, c: ArrayLike = 1.0, g_in: ArrayLike = 0.0,
+                     g_x: ArrayLike = 0.0, gamma_add: ArrayLike = 0.0, x: ArrayLike = 0.0,
+                     P: ArrayLike | None = None, Z_max: float = 50.0,
+                     objective: str = "xi_best", n_grid: int = 100,
                      xatol: float = 1e-7) -> tuple:
     """Minimise ξ_best (or ξ) over a common Z ∈ (1, Z_max] at many parameter points at once.
 
@@ -1063,7 +1067,8 @@ def propagate_rates(N: float, gamma_intra: float, g_intra: float = 0.0,
                     gamma_inter_err: complex = 0j, g_inter_err: complex = 0j,
                     Z: float | None = None, Z_I: float | None = None, Z_II: float | None = None,
                     gamma_add: float = 0.0, x: float = 0.0, P0: float = 1.0,
-                    P: float | None = None, t=None, rel_step: float = 1e-6) -> Propagated:
+                    P: float | None = None, t: ArrayLike | None = None,
+                    rel_step: float = 1e-6) -> Propagated:
     """Every output of the Gaussian model from the averaged rates, with standard errors.
 
     d = N Γ̄_I,I, c = Γ̄_I,II/Γ̄_I,I, g_in = Ḡ_I,I/Γ̄_I,I, g_x = Ḡ_I,II/Γ̄_I,I feed
@@ -1152,7 +1157,7 @@ def propagate_rates(N: float, gamma_intra: float, g_intra: float = 0.0,
 def propagate_d(d: float, d_err: float = 0.0, *, Z: float | None = None,
                 Z_I: float | None = None, Z_II: float | None = None, c: complex = 1.0,
                 g_in: float = 0.0, g_x: complex = 0.0, gamma_add: float = 0.0, x: float = 0.0,
-                P0: float = 1.0, P: float | None = None, t=None,
+                P0: float = 1.0, P: float | None = None, t: ArrayLike | None = None,
                 rel_step: float = 1e-6) -> Propagated:
     """Every output from an optical depth d ± d_err with fixed couplings (default: the paper's
     c = 1, g_in = g_x = 0).  Same outputs and method as :func:`propagate_rates`.
