@@ -124,13 +124,15 @@ def _plan(geometry, method, atoms):
     return {"gamma": m_gamma, "g": m_g}, reason, atoms
 
 
-def plan_cost(geometry, method="auto", samples=None, atoms=None, replicas=None):
-    """Check the size of a request against the limits before any work; ValueError naming the limit.
+def plan_cost(geometry, method="auto", samples=None, atoms=None, replicas=None, rel_err=None,
+              seed=0):
+    """Check a request (every argument of :func:`rates`) against the limits before any work.
 
-    Returns the plan ``({"gamma": method, "g": method}, reason)``.
+    Raises ValueError naming the parameter or the limit; returns the plan
+    ``({"gamma": method, "g": method}, reason)``.
     """
-    method, samples, _, _, atoms, replicas = _check_request(geometry, method, samples, None, 0,
-                                                            atoms, replicas)
+    method, samples, _, _, atoms, replicas = _check_request(geometry, method, samples, rel_err,
+                                                            seed, atoms, replicas)
     return _limits(geometry, method, atoms, replicas)
 
 

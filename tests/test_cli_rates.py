@@ -1,12 +1,12 @@
-"""``lehmberg rates``: JSON keys, HDF5 round trip, atomic writes, one-line errors for bad input."""
+"""``lehmberg rates``: JSON keys, netCDF round trip, atomic writes, one-line errors for bad input."""
 
 import json
 import os
 import subprocess
 import sys
 
-import h5py
 import pytest
+import xarray as xr
 
 from lehmberg.io import read_rates
 
@@ -35,7 +35,7 @@ def test_table_shows_asymptote(cli):
 
 
 def test_hdf5_round_trip_and_provenance(tmp_path, cli):
-    path = tmp_path / "r.h5"
+    path = tmp_path / "r.nc"
     status, out, _ = cli("rates", "--kL", "1.5", "--kR", "3", "--samples", "20000",
                          "--seed", "7", "--json", "--out", str(path))
     assert status == 0
@@ -48,19 +48,23 @@ def test_hdf5_round_trip_and_provenance(tmp_path, cli):
     assert inputs["kL"] == 1.5 and inputs["kR"] == 3.0 and inputs["seed"] == 7
     for key in ("lehmberg_version", "numba_version", "numpy_version", "created_utc", "git_commit"):
         assert key in inputs
-    with h5py.File(path) as f:
-        assert f["intra/Gamma_ij"].attrs["units"] == "Gamma"
-    assert [p.name for p in tmp_path.iterdir()] == ["r.h5"]  # no temporary left behind
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        assert ds["Gamma_ij"].attrs["units"] == "1"
+        assert "units of Gamma" in ds["Gamma_ij"].attrs["long_name"]
+        assert ds["Gamma_ij"].attrs["ancillary_variables"] == "Gamma_ij_err"
+        assert list(ds["pair_name"].values) == ["intra", "inter"]
+        assert not [d for d in ds.dims if str(d).startswith("phony")]
+    assert [p.name for p in tmp_path.iterdir()] == ["r.nc"]  # no temporary left behind
 
 
 def test_existing_file_is_not_overwritten_without_force(tmp_path, cli):
-    path = tmp_path / "r.h5"
+    path = tmp_path / "r.nc"
     path.write_bytes(b"precious")
     status, _, err = cli("rates", "--kL", "1", "--samples", "2000", "--out", str(path))
     assert status == 2 and "--force" in err and len(err.strip().splitlines()) == 1
     assert path.read_bytes() == b"precious"
     status, _, _ = cli("rates", "--kL", "1", "--samples", "2000", "--out", str(path), "--force")
-    assert status == 0 and h5py.is_hdf5(path)
+    assert status == 0 and read_rates(path)["intra"]["Gamma_ij"] > 0
 
 
 def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch, cli):
@@ -69,8 +73,8 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch, cli):
     def boom(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(lehmberg.io, "write_estimate", boom)
-    path = tmp_path / "r.h5"
+    monkeypatch.setattr(lehmberg.io, "_write_bytes", boom)
+    path = tmp_path / "r.nc"
     status, _, err = cli("rates", "--kL", "1", "--samples", "2000", "--out", str(path))
     assert status == 130 and "interrupted" in err
     assert list(tmp_path.iterdir()) == []
@@ -87,15 +91,20 @@ BAD = [
     (["--kL", "1", "--bogus"], "--bogus"), (["--kL", "1", "--N", "-10"], "--N"),
     (["--kL", "1e-300"], "--kL"), (["--kL", "1e300"], "--kL"), (["--kL", "3", "--kR", "1e300"], "--kR"),
     (["--L", "1e300", "--wavelength", "1e-300"], "--L"), (["--kL", "1", "--samples", "1e30"], "--samples"),
+    (["--kL", "1", "--samples", "1e12"], "--samples"), (["--kL", "1", "--p-hat", "1", "0"], "--p-hat"),
+    (["--kL", "1", "--p-hat", "nope"], "--p-hat"), (["--kL", "1", "--rel-err", "2"], "--rel-err"),
+    (["--kL", "3", "--kR", "10", "--atoms", "1e7"], "--atoms"),
+    (["--kL", "3", "--atoms", "2e5", "--replicas", "1e5"], "--atoms"),
+    (["--kL", "1", "--wavelength", "0", "--L", "1e-6"], "--wavelength"),
 ]
 
 
-@pytest.mark.parametrize("argv, name", BAD + [(["reference", "--kL", "1e7"], "--kL"),
+@pytest.mark.parametrize("argv, name", BAD + [(["reference", "--kL", "1e6", "--kR", "1e12"], "reference"),
                                              (["reference", "--kL", "1", "--shape", "cube"], "--shape")])
 def test_bad_input_one_line_exit_2_no_file(argv, name, tmp_path, cli):
     if not argv or argv[0] != "reference":
         argv = ["rates"] + argv
-    path = tmp_path / "out.h5"
+    path = tmp_path / "out.nc"
     status, out, err = cli(*argv, "--out", str(path))
     assert status == 2
     lines = err.strip().splitlines()
@@ -117,7 +126,7 @@ def test_console_script_end_to_end(tmp_path):
 def test_physical_lengths_are_converted_once(tmp_path, cli):
     import math
 
-    path = tmp_path / "p.h5"
+    path = tmp_path / "p.nc"
     status, out, _ = cli("rates", "--L", "2e-6", "--R", "1e-5", "--wavelength", "800e-9",
                          "--samples", "4096", "--json", "--out", str(path))
     assert status == 0
@@ -147,14 +156,14 @@ def test_extreme_but_valid_dipole_components(cli):
 
 def test_provenance_records_the_arguments_given(tmp_path, cli, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["/some/script.py", "--unrelated"])
-    path = tmp_path / "p.h5"
+    path = tmp_path / "p.nc"
     status, _, _ = cli("rates", "--kL", "1", "--samples", "2048", "--out", str(path))
-    with h5py.File(path) as f:
-        assert f.attrs["command"] == f"lehmberg rates --kL 1 --samples 2048 --out {path}"
+    history = read_rates(path)["inputs"]["history"]
+    assert history.endswith(f": lehmberg rates --kL 1 --samples 2048 --out {path}")
 
 
 @pytest.mark.parametrize("argv, method", [
-    ([], "planewave"), (["--method", "pairs"], "pairs"),
+    ([], "reference"), (["--method", "planewave"], "planewave"), (["--method", "pairs"], "pairs"),
     (["--method", "clouds", "--atoms", "300", "--replicas", "8"], "clouds"),
     (["--atoms", "300", "--replicas", "8"], "clouds"),
 ])
@@ -184,7 +193,20 @@ def test_bad_method_options(argv, name, cli):
     assert status == 2 and name in err and len(err.strip().splitlines()) == 1
 
 
-def test_scan_refuses_a_non_hdf5_name(tmp_path, cli, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    status, _, err = cli("scan", "--kL", "1", "--out", "s.txt")
-    assert status == 2 and "--out" in err and list(tmp_path.iterdir()) == []
+def test_cube_clouds_get_every_quantity_from_auto(cli):
+    """Cube clouds: Γ̄ from plane waves, Ḡ from pairs; every quantity finite with its error."""
+    status, out, err = cli("rates", "--shape", "cube", "--kL", "2", "--kR", "4", "--samples",
+                           "100000", "--json")
+    assert status == 0, err
+    for part in json.loads(out).values():
+        assert part["methods"]["gamma_bar"] == "planewave" and part["methods"]["g_bar"] == "pairs"
+        for q in ("Gamma_ij", "G_ij"):
+            assert part[q] is not None and part[q + "_err"] > 0
+
+
+def test_unmet_target_warns_on_one_line(cli):
+    status, out, err = cli("rates", "--kL", "30", "--method", "pairs", "--samples", "2048",
+                           "--rel-err", "1e-6")
+    assert status == 0 and "NOT met" in out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warning: intra: relative error")

@@ -3,9 +3,9 @@
 import json
 import math
 
-import h5py
 import numpy as np
 import pytest
+import xarray as xr
 
 from lehmberg.cli import main
 from lehmberg.validate import C4, G_LIMIT, inter_scan, intra_scan, paper_inter, summary
@@ -48,42 +48,51 @@ def test_inter_scan_paper_formula_and_limit():
     assert s["paper_formula_max_rel_diff"] < 1e-10
 
 
-def test_validate_quick_writes_files(tmp_path):
-    out = tmp_path / "b.h5"
+def test_full_scan_has_monte_carlo_points_up_to_kL_1e3():
+    from lehmberg.validate import grids
+
+    assert grids()["kL_mc"].max() >= 1e3
+
+
+def test_validate_quick_writes_files(tmp_path, cli):
+    out = tmp_path / "b.nc"
     fig = tmp_path / "b.png"
-    rc = main(["validate", "--quick", "--mc-samples", "100000", "--out", str(out), "--fig", str(fig)])
-    assert rc == 0
+    rc, _, err = cli("validate", "--quick", "--mc-samples", "100000", "--mc-rel-err", "1e-3",
+                     "--out", str(out), "--fig", str(fig))
+    assert rc == 0, err
     assert out.exists() and fig.exists() and fig.with_suffix(".pdf").exists()
     assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert fig.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"
-    with h5py.File(out) as f:
-        kL = f["intra/kL"][()]
-        G = f["intra/Gamma_ij"][()]
-        assert f["intra/Gamma_ij"].attrs["units"] == "Gamma"
+    with xr.open_dataset(out, engine="h5netcdf") as ds:
+        kL = ds["kL"].values
+        G = ds["intra_Gamma_ij"].values
+        assert "units of Gamma" in ds["intra_Gamma_ij"].attrs["long_name"]
         np.testing.assert_allclose(G, [exact_intra_gamma(x) for x in kL], rtol=1e-9)
-        # Monte-Carlo points agree with the reference closed form within 4 standard errors
-        mk = f["mc_intra/kL"][()]
-        mg = f["mc_intra/Gamma_ij"][()]
-        me = f["mc_intra/Gamma_ij_err"][()]
+        # Monte-Carlo (plane-wave) points agree with the closed form within 4 standard errors
+        mk = ds["kL_mc"].values
+        mg = ds["mc_intra_Gamma_ij"].values
+        me = ds["mc_intra_Gamma_ij_err"].values
         assert np.all(np.abs(mg - [exact_intra_gamma(x) for x in mk]) <= 4 * me)
-        ref = f["inter/dipole/gamma_bar"][()]
-        assert ref.shape[-1] == 2
-        s = json.loads(f.attrs["summary"])
-        assert "lehmberg_version" in f.attrs
+        assert np.all(me < 5e-3 * np.abs(mg))   # plane waves: small error bars at 1e5 directions
+        assert ds["inter_dipole_gamma_bar_re"].dims == ("kL_inter", "ratio")
+        s = json.loads(ds.attrs["summary"])
+        assert "lehmberg_version" in ds.attrs
     assert s["paper_formula_max_rel_diff"] < 1e-10
     # exists now: refused without --force, nothing changed
     before = out.stat().st_mtime_ns
-    with pytest.raises(SystemExit) as exc:
-        main(["validate", "--quick", "--out", str(out), "--fig", str(fig)])
-    assert exc.value.code == 2
+    rc, _, _ = cli("validate", "--quick", "--out", str(out), "--fig", str(fig))
+    assert rc == 2
     assert out.stat().st_mtime_ns == before
 
 
 @pytest.mark.parametrize("argv, word", [
-    (["validate", "--quick", "--out", "x.h5", "--fig", "x.pdf"], "--fig"),
-    (["validate", "--quick", "--out", "x.h5", "--fig", "nodir/x.png"], "--fig"),
-    (["validate", "--quick", "--out", "x.h5", "--mc-samples", "10"], "--mc-samples"),
-    (["validate", "--quick", "--out", "nodir/x.h5"], "--out"),
+    (["validate", "--quick", "--out", "x.nc", "--fig", "x.pdf"], "--fig"),
+    (["validate", "--quick", "--out", "x.nc", "--fig", "nodir/x.png"], "--fig"),
+    (["validate", "--quick", "--out", "x.nc", "--mc-samples", "10"], "--mc-samples"),
+    (["validate", "--quick", "--out", "x.nc", "--mc-samples", "1e15"], "--mc-samples"),
+    (["validate", "--quick", "--out", "x.nc", "--mc-rel-err", "5"], "--mc-rel-err"),
+    (["validate", "--quick", "--out", "nodir/x.nc"], "--out"),
+    (["validate", "--quick", "--out", "x.txt"], "--out"),
     (["reference", "--kL", "0"], "--kL"),
     (["reference", "--kL", "1", "--shape", "cube"], "--shape"),
     (["reference", "--kL", "1", "--R-dir", "0", "0", "0"], "--R-dir"),
@@ -113,35 +122,38 @@ def test_reference_cli_json(capsys):
 
     r = Rates(0j, 0j, 0j, 0j, 0.0, 0.0, 0.0, 0.0, 1, "x")
     assert set(d["intra"]) == set(r.as_dict(1000))
+    assert d["intra"]["methods"] == {q: "reference" for q in ("gamma_bar", "g_bar", "Gamma_ij", "G_ij")}
 
 
 def test_reference_cli_nodipole_paper_formula(capsys):
-    assert main(["reference", "--kL", "3", "--kR", "20", "--no-dipole", "--json"]) == 0
+    assert main(["reference", "--kL", "3", "--kR", "20", "--p-hat", "none", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     gb = complex(*d["inter"]["gamma_bar"])
     assert abs(gb - complex(paper_inter(3.0, 20.0))) < 1e-12 * abs(gb)
 
 
 def test_reference_cli_out(tmp_path):
-    out = tmp_path / "r.h5"
+    from lehmberg.io import read_rates
+
+    out = tmp_path / "r.nc"
     assert main(["reference", "--kL", "5", "--kR", "10", "--out", str(out), "--json"]) == 0
-    with h5py.File(out) as f:
-        assert set(f) == {"intra", "inter"}
-        assert f["intra/Gamma_ij"][()] == pytest.approx(exact_intra_gamma(5.0), rel=1e-12)
+    back = read_rates(out)
+    assert set(back) == {"inputs", "intra", "inter"}
+    assert back["intra"]["Gamma_ij"] == pytest.approx(exact_intra_gamma(5.0), rel=1e-12)
 
 
 @pytest.mark.slow
 def test_validate_full_scan_runs(tmp_path):
-    rc = main(["validate", "--out", str(tmp_path / "a.h5"), "--fig", str(tmp_path / "a.png"),
+    rc = main(["validate", "--out", str(tmp_path / "a.nc"), "--fig", str(tmp_path / "a.png"),
                "--mc-samples", "1000000"])
     assert rc == 0
 
 
 def test_interrupted_validate_leaves_no_file(tmp_path, capsys, monkeypatch):
     """The dataset, PNG and PDF are written together or not at all."""
-    import lehmberg.commands.validate as command
+    import lehmberg.io as command
 
-    real = command.save_figure
+    real = command._write_bytes
     calls = []
 
     def interrupt_on_pdf(*a, **k):
@@ -150,9 +162,9 @@ def test_interrupted_validate_leaves_no_file(tmp_path, capsys, monkeypatch):
             raise KeyboardInterrupt
         return real(*a, **k)
 
-    monkeypatch.setattr(command, "save_figure", interrupt_on_pdf)
+    monkeypatch.setattr(command, "_write_bytes", interrupt_on_pdf)
     with pytest.raises(SystemExit) as exc:
-        main(["validate", "--quick", "--no-mc", "--out", str(tmp_path / "a.h5"),
+        main(["validate", "--quick", "--no-mc", "--out", str(tmp_path / "a.nc"),
               "--fig", str(tmp_path / "a.png")])
     assert exc.value.code == 130 and "interrupted" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []

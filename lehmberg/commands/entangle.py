@@ -32,6 +32,12 @@ def register(subparsers):
                    help="squeezing parameter Z = 1/(|μ|−|ν|) > 1 (gaussian: of cloud I)")
     p.add_argument("--Z-II", type=c.finite_float, default=None,
                    help="gaussian: sideband weight Z of cloud II (default --Z)")
+    p.add_argument("--c", nargs=2, type=c.finite_float, default=None, metavar=("RE", "IM"),
+                   help="gaussian with --d: c = Γ̄_I,II/Γ̄_I,I, |c| <= 1 (default 1, the paper's)")
+    p.add_argument("--g-in", type=c.finite_float, default=None,
+                   help="gaussian with --d: g_in = Ḡ_I,I/Γ̄_I,I (default 0)")
+    p.add_argument("--g-x", nargs=2, type=c.finite_float, default=None, metavar=("RE", "IM"),
+                   help="gaussian with --d: g_x = Ḡ_I,II/Γ̄_I,I (default 0; separated clouds: −i c)")
     p.add_argument("--optimize-Z", action="store_true",
                    help="two-level: the Z that minimises ξ_∞ (Eq. 15); gaussian: minimises ξ_best")
     p.add_argument("--gamma-add", type=c.nonnegative_float, default=0.0,
@@ -115,6 +121,14 @@ def validate(args):
     if not 0 < args.P0 <= 1:
         raise c.CLIError(f"argument --P0: must be in (0, 1], got {args.P0:g}")
     given = [n for n in RATE_NAMES if getattr(args, f"G_{n}") is not None]
+    couplings = [o for o, v in (("--c", args.c), ("--g-in", args.g_in), ("--g-x", args.g_x))
+                 if v is not None]
+    if couplings and (args.model != "gaussian" or args.d is None):
+        raise c.CLIError(f"argument {couplings[0]}: only with --model gaussian and --d (with --N "
+                         "the couplings come from the geometry)")
+    if args.c is not None and abs(complex(*args.c)) > 1:
+        raise c.CLIError(f"argument --c: |c| must be <= 1 (a positive dissipator), got "
+                         f"{abs(complex(*args.c)):.6g}")
     if args.model == "gaussian":
         if args.Z is None and not args.optimize_Z:
             raise c.CLIError("argument --Z: required (or --optimize-Z) for the Gaussian model")
@@ -380,10 +394,12 @@ def gaussian(args, d, results, times, result):
     x = args.x or 0.0
     common = dict(gamma_add=args.gamma_add, x=x, P0=args.P0, t=times)
     if results is None:
+        cp = dict(c=complex(*(args.c or (1.0, 0.0))), g_in=args.g_in or 0.0,
+                  g_x=complex(*(args.g_x or (0.0, 0.0))))
         Z = args.Z
         if args.optimize_Z:
-            Z, _ = gm.optimize_Z(d, gamma_add=args.gamma_add, x=x)
-        out = gm.propagate_d(d, 0.0, Z_I=Z, Z_II=args.Z_II or Z, **common)
+            Z, _ = gm.optimize_Z(d, gamma_add=args.gamma_add, x=x, **cp)
+        out = gm.propagate_d(d, 0.0, Z_I=Z, Z_II=args.Z_II or Z, **cp, **common)
     else:
         intra, inter = results["intra"], results.get("inter")
         gI, GI = intra.gamma_bar.real, intra.g_bar.real

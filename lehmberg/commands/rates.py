@@ -55,7 +55,7 @@ def estimate(args, geo, method_option="method"):
     pairs = [geo.single()] + ([geo] if geo.kR is not None else [])
     try:
         for g in pairs:  # every limit before any work
-            plan_cost(g, kw["method"], kw["samples"], kw["atoms"], kw["replicas"])
+            plan_cost(g, **kw)
     except ValueError as exc:
         raise c.CLIError(c.as_option(str(exc), {"method": method_option.replace("_", "-")})) from None
     results = {}
