@@ -61,7 +61,9 @@ def number(value, name, lo=None, hi=None, *, lo_open=False, allow_none=False):
     """``value`` as a finite float in [lo, hi] (``lo_open``: lo excluded)."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    if not isinstance(value, (numbers.Real, np.floating, np.integer)):
         if isinstance(value, str):
             raise TypeError(f"{name} must be a number, got {value!r}")
         try:

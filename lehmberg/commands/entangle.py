@@ -105,6 +105,13 @@ def validate(args):
         raise c.CLIError("argument --kR/--R: only with --model gaussian (the moment equations "
                          "take one optical depth)")
     c.in_range(args.N, "--N", hi=1e15)
+    if args.d is not None:  # geometry and estimator options mean nothing with a given d
+        for opt, default in (("--p-hat", ["1", "0", "0"]), ("--R-dir", [0.0, 0.0, 1.0]),
+                             ("--shape", "gaussian"), ("--wavelength", 852.347e-9),
+                             ("--rates-method", "auto"), ("--samples", None), ("--atoms", None),
+                             ("--replicas", None), ("--rel-err", None), ("--seed", 0)):
+            if getattr(args, opt.lstrip("-").replace("-", "_")) != default:
+                raise c.CLIError(f"argument {opt}: only with --N and a geometry (not with --d)")
     c.in_range(args.Z_II, "--Z-II", hi=1e6)
     if args.Z_II is not None and args.Z_II <= 1:
         raise c.CLIError(f"argument --Z-II: must be > 1, got {args.Z_II:g}")

@@ -1,0 +1,143 @@
+"""The front door: Geometry validated once, lehmberg.rates(method=...) with its auto rule."""
+
+import dataclasses
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import lehmberg
+from lehmberg import Geometry, TargetNotMetWarning, rates
+from lehmberg.estimators import choose_method, plan_cost
+
+from _stats import agree
+
+
+# --------------------------------------------------------------------------- Geometry
+
+EXTREME = [((1e300, 0.0, 1e300), (1.0, 0.0, 1.0)), ((1e-320, 0.0, 1e-320), (1.0, 0.0, 1.0)),
+           ((1e300, 1e300, 0.0), (1.0, 1.0, 0.0)), ((1e-320, 1e-320, 0.0), (1.0, 1.0, 0.0))]
+
+
+@pytest.mark.parametrize("extreme, plain", EXTREME)
+def test_extreme_vectors_mean_the_same_direction(extreme, plain):
+    a = Geometry(2.0, 5.0, R_dir=extreme, p_hat=extreme)
+    b = Geometry(2.0, 5.0, R_dir=plain, p_hat=plain)
+    assert a == b
+    assert a.clouds().II.center == pytest.approx(5.0 * np.asarray(plain) / np.linalg.norm(plain))
+
+
+@pytest.mark.parametrize("method", ["reference", "planewave", "pairs", "clouds"])
+def test_every_estimator_sees_the_same_normalised_vectors(method):
+    kw = dict(samples=4096, seed=2) if method in ("planewave", "pairs") else {}
+    if method == "clouds":
+        kw = dict(atoms=50, replicas=2, seed=2)
+    big = rates(Geometry(2.0, 5.0, R_dir=(1e300, 0, 1e300), p_hat=(1e-320, 1e-320, 0)), method, **kw)
+    ref = rates(Geometry(2.0, 5.0, R_dir=(1, 0, 1), p_hat=(1, 1, 0)), method, **kw)
+    for q in ("gamma_bar", "g_bar", "Gamma_ij", "G_ij"):
+        assert getattr(big, q) == getattr(ref, q) or (math.isnan(abs(getattr(big, q)))
+                                                      and math.isnan(abs(getattr(ref, q))))
+
+
+@pytest.mark.parametrize("kw, name", [
+    (dict(kL=0), "kL"), (dict(kL=float("nan")), "kL"), (dict(kL=1e8), "kL"), (dict(kL=1, kR=-1), "kR"),
+    (dict(kL=1, kR=1e13), "kR"), (dict(kL=1, R_dir=(0, 0, 0)), "R_dir"),
+    (dict(kL=1, p_hat=(0, 0, 0)), "p_hat"), (dict(kL=1, p_hat=(np.inf, 0, 0)), "p_hat"),
+    (dict(kL=1, R_dir=(1, 0)), "R_dir"), (dict(kL=1, shape="sphere"), "shape"),
+])
+def test_geometry_refuses_bad_input_naming_the_parameter(kw, name):
+    with pytest.raises(ValueError, match=f"^{name}"):
+        Geometry(**kw)
+
+
+@pytest.mark.parametrize("kw, name", [(dict(kL="3"), "kL"), (dict(kL=1, p_hat="x"), "p_hat"),
+                                      (dict(kL=True), "kL")])
+def test_geometry_refuses_wrong_types(kw, name):
+    with pytest.raises(TypeError, match=f"^{name}"):
+        Geometry(**kw)
+
+
+def test_geometry_from_lengths_and_no_dipole_spelling():
+    g = Geometry.from_lengths(L=1e-2, R=0.5, wavelength=852.347e-9, p_hat=None)
+    assert g.kL == pytest.approx(2 * math.pi * 1e-2 / 852.347e-9, rel=1e-15)
+    assert g.fresnel == pytest.approx(g.kR / g.kL**2) and g.p_hat is None
+    with pytest.raises(ValueError, match="^L"):
+        Geometry.from_lengths(L=1e300, wavelength=1e-300)
+
+
+# --------------------------------------------------------------------------- the face
+
+def test_rates_is_immutable_and_carries_its_request():
+    g = Geometry(10.0, 30.0)
+    est = rates(g)
+    assert est.geometry is g and est.method == "reference"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        est.Gamma_ij = 0.0
+    assert lehmberg.rates is rates and lehmberg.Rates is type(est)
+
+
+@pytest.mark.parametrize("geometry, atoms, expected", [
+    (Geometry(10.0), None, ("reference", "reference")),
+    (Geometry(10.0, 1000.0), None, ("reference", "reference")),
+    (Geometry(1e5), None, ("planewave", "planewave")),
+    (Geometry(1e5, 1e9), None, ("planewave", "planewave")),
+    (Geometry(3.0, shape="cube"), None, ("planewave", "pairs")),
+    (Geometry(3.0, 10.0, shape="cube"), None, ("planewave", "pairs")),
+    (Geometry(3.0), 1000, ("clouds", "clouds")),
+])
+def test_auto_rule(geometry, atoms, expected):
+    assert choose_method(geometry, atoms)[:2] == expected
+
+
+@pytest.mark.parametrize("geometry", [Geometry(1e4), Geometry(300.0, 9e4), Geometry(30.0, 100.0, p_hat=None)])
+def test_auto_agrees_with_the_plane_waves(geometry):
+    auto = rates(geometry)
+    pw = rates(geometry, "planewave", rel_err=0.003, seed=4)
+    for q in ("Gamma_ij", "G_ij"):
+        agree(getattr(pw, q), getattr(pw, q + "_err"), getattr(auto, q), getattr(auto, q + "_err"))
+
+
+def test_cube_clouds_combine_plane_waves_and_pairs():
+    g = Geometry(2.0, 4.0, shape="cube")
+    est = rates(g, samples=20000, seed=5)
+    pw = rates(g, "planewave", samples=20000, seed=5)
+    pr = rates(g, "pairs", samples=20000, seed=5)
+    assert est.methods == {"gamma_bar": "planewave", "g_bar": "pairs",
+                           "Gamma_ij": "planewave+pairs", "G_ij": "planewave+pairs"}
+    assert est.gamma_bar == pw.gamma_bar and est.g_bar == pr.g_bar
+    assert est.Gamma_ij == pytest.approx(pw.gamma_bar.real - pr.g_bar.imag, rel=1e-15)
+    assert est.Gamma_ij_err == pytest.approx(math.hypot(pw.gamma_bar_err.real, pr.g_bar_err.imag))
+    assert math.isnan(pw.Gamma_ij)   # plane waves alone have no Ḡ for cubes between clouds
+    agree(est.Gamma_ij, est.Gamma_ij_err, pr.Gamma_ij, pr.Gamma_ij_err)
+
+
+def test_unmet_target_warns_and_met_target_does_not():
+    with pytest.warns(TargetNotMetWarning, match="rel_err"):
+        est = rates(Geometry(30.0), "pairs", samples=2048, rel_err=1e-6)
+    assert est.target_met is False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = rates(Geometry(1e5), rel_err=0.01, seed=1)
+    assert est.target_met and est.rel_err() <= 0.01
+
+
+@pytest.mark.parametrize("kw, name", [
+    (dict(method="fast"), "method"), (dict(samples=100), "samples"), (dict(samples=10**12), "samples"),
+    (dict(rel_err=0), "rel_err"), (dict(rel_err=float("nan")), "rel_err"), (dict(seed=-1), "seed"),
+    (dict(atoms=1), "atoms"), (dict(atoms=10**7), "atoms"), (dict(replicas=5), "replicas"),
+    (dict(atoms=100, replicas=1), "replicas"), (dict(method="pairs", atoms=100), "atoms"),
+    (dict(atoms=2 * 10**5, replicas=10**4), "atoms x replicas"),
+])
+def test_limits_and_bad_arguments_before_any_work(kw, name):
+    with pytest.raises(ValueError, match=f"^{name}"):
+        plan_cost(Geometry(3.0, 10.0), **{k: v for k, v in kw.items()})
+    with pytest.raises(ValueError, match=f"^{name}"):
+        rates(Geometry(3.0, 10.0), **kw)
+
+
+def test_reference_refuses_a_request_of_minutes():
+    with pytest.raises(ValueError, match="reference.*planewave"):
+        rates(Geometry(1e6, 1e12), "reference")
+    with pytest.raises(TypeError, match="geometry"):
+        rates(3.0)
