@@ -158,6 +158,25 @@ def test_cascaded_hamiltonians_cancel_for_real_c_and_equal_weights(c, p):
     assert np.abs(g.steady_state(casc).V - g.steady_state(sym).V).max() < 1e-12
 
 
+def test_cascaded_coupling_leaves_the_upstream_cloud_alone():
+    # Ḡ_I,II = −iΓ̄_I,II is the cascaded coupling I → II (the probe meets I first): cloud I's own
+    # state cannot depend on cloud II's coupling or weight; with g_x = +ic the roles swap.
+    ref_a = g.steady_state(g.gaussian_model(30, Z_I=1.5, Z_II=1.5, c=0.0, g_x=0.0)).V[:2, :2]
+    ref_b = g.steady_state(g.gaussian_model(30, Z_I=1.5, Z_II=1.7, c=0.0, g_x=0.0)).V[2:, 2:]
+    for u in (0.1, 1.0, 3.0):
+        c = 1 / (1 + 1j * u)
+        for Z_II in (1.5, 1.7):
+            V = g.steady_state(g.gaussian_model(30, Z_I=1.5, Z_II=Z_II, c=c, g_x=-1j * c)).V
+            assert np.abs(V[:2, :2] - ref_a).max() < 1e-12
+            assert np.abs(V[:2, 2:]).max() > 1e-2                   # but correlated with II
+        for Z_I in (1.5, 1.7):
+            Vr = g.steady_state(g.gaussian_model(30, Z_I=Z_I, Z_II=1.7, c=c, g_x=1j * c)).V
+            assert np.abs(Vr[2:, 2:] - ref_b).max() < 1e-12
+            # and the downstream cloud does feel the coupling
+            V = g.steady_state(g.gaussian_model(30, Z_I=1.5, Z_II=1.7, c=c, g_x=-1j * c)).V
+            assert np.abs(V[2:, 2:] - ref_b).max() > 1e-3
+
+
 @pytest.mark.parametrize("variant", ["complex c", "unequal weights", "not cascaded"])
 def test_no_cancellation_otherwise(variant):
     # the same comparison must fail when one condition is dropped (the test above can fail)
