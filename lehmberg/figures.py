@@ -36,7 +36,8 @@ from matplotlib.transforms import Bbox
 
 from .validate import C4, G_LIMIT
 
-__all__ = ["entangle_figure", "fig3", "fig4", "fig7", "fig8", "appendix_b", "g_variance"]
+__all__ = ["entangle_figure", "fig3", "fig4", "fig7", "fig8", "appendix_b", "g_variance",
+           "entanglement_map"]
 
 COLOURS = ["tab:purple", "tab:blue", "tab:green", "tab:red", "tab:orange", "tab:brown", "tab:pink",
            "yellowgreen", "grey"]
@@ -820,4 +821,77 @@ def g_variance(kL: float, reference: float, rows: Sequence[Mapping], batches: in
                 fontsize=9)
     legends.append(_legend(a, fontsize=8))
     _place_legends(fig, legends)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# entanglement map (lehmberg entangle-map)
+
+def entanglement_map(data: Mapping, experiments: Sequence = ()) -> Figure:
+    """ξ_∞, ξ_best and E_N over k_L L and k_L R/(k_L L)², with the paper's assumptions' failure.
+
+    Parameters
+    ----------
+    data : mapping
+        The dict of :func:`lehmberg.entanglement_map.entanglement_map`.
+    experiments : sequence of (label, kL, u)
+        Setups marked on every panel.
+
+    Returns
+    -------
+    Figure
+        Three panels; the dashed contours mark where ξ_∞ departs from the paper's value
+        (c = 1, no collective Lamb shifts) by 1 % and 10 %, the solid black one ξ = 1 (no
+        entanglement detected) or E_N = 0; hatched cells were not computed.
+    """
+    kL = _array(data["kL"], "data['kL']")
+    u = _array(data["u"], "data['u']")
+    fig = _new_figure((13.0, 4.4))
+    axes = fig.subplots(1, 3, sharey=True)
+    X, Y = np.meshgrid(kL, u, indexing="ij")
+    rel = np.abs(np.asarray(data["xi_inf"]) / np.asarray(data["xi_paper"]) - 1.0)
+    panels = (("xi_inf", r"$\xi_\infty$ (the paper's quadratures, Eq. 3)", 1.0),
+              ("xi_inf_best", r"$\xi_\infty$ at the best rotation of cloud II", 1.0),
+              ("log_negativity", r"logarithmic negativity $E_N$", 0.0))
+    markers = ("*", "D", "o", "s")
+    for ax, (key, title, edge) in zip(axes, panels):
+        Zv = np.ma.masked_invalid(np.asarray(data[key], dtype=float))
+        cmap = "viridis_r" if key != "log_negativity" else "viridis"
+        mesh = ax.pcolormesh(X, Y, Zv, shading="nearest", cmap=cmap)
+        fig.colorbar(mesh, ax=ax, shrink=0.85)
+        missing = np.ma.getmaskarray(Zv)
+        if missing.any():
+            ax.contourf(X, Y, missing.astype(float), levels=[0.5, 1.5], colors="none",
+                        hatches=["////"])
+        level = edge if key != "log_negativity" else 1e-9   # E_N is 0 (not negative) when separable
+        if np.nanmin(Zv) < level < np.nanmax(Zv):
+            ax.contour(X, Y, Zv.filled(np.nan), levels=[level], colors="k", linewidths=1.5)
+        if key == "xi_inf" and np.isfinite(rel).any():
+            ax.contour(X, Y, np.where(np.isfinite(rel), rel, np.nan), levels=[0.01, 0.1],
+                       colors="w", linestyles=["--", ":"], linewidths=1.2)
+        for (label, ekL, eu), m in zip(experiments, markers):
+            ax.plot([ekL], [eu], m, color="tab:red", ms=13 if m == "*" else 9, mec="w", label=label,
+                    clip_on=False, zorder=5)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        eus = [e[2] for e in experiments] or [u.min()]
+        ax.set_ylim(min(u.min(), min(eus)) / 1.5, max(u.max(), max(eus)) * 1.5)
+        ax.set_xlabel(r"$k_L L$")
+        ax.set_title(title, fontsize=9)
+    axes[0].set_ylabel(r"Fresnel parameter $u = k_L R/(k_L L)^2$")
+    handles = [Line2D([], [], color="k", lw=1.5, label=r"$\xi = 1$ or $E_N = 0$"),
+               Line2D([], [], color="grey", ls="--", label=r"$\xi_\infty$ 1 % from the paper's"),
+               Line2D([], [], color="grey", ls=":", label=r"$\xi_\infty$ 10 % from the paper's")]
+    handles += [Line2D([], [], ls="", marker=m, color="tab:red", mec="w", ms=12 if m == "*" else 8,
+                       label=label)
+                for (label, _, _), m in zip(experiments, markers)]
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8,
+               frameon=False)
+    Z = np.asarray(data["Z"], dtype=float)
+    zlabel = (f"$Z = {np.nanmin(Z):.3g}$" if np.nanmin(Z) == np.nanmax(Z)
+              else "$Z$ optimised for $\\xi_{\\mathrm{best}}$")
+    fig.suptitle(rf"Gaussian model at $d = {float(data['d']):g}$, {zlabel}, "
+                 rf"$\Gamma_d^{{\mathrm{{add}}}} = {float(data['gamma_add']):g}\,\Gamma$; "
+                 r"hatched: not computed (overlapping clouds beyond the reference's range)",
+                 fontsize=10)
     return fig

@@ -159,8 +159,9 @@ def put(ds, name: str, values, dims=(), long_name: str = "", units: str = "1", e
         var_attrs["ancillary_variables"] = f"{name}_err"
         ds[f"{name}_err"] = (tuple(dims), np.asarray(err, dtype=float),
                              {"long_name": f"{err_kind} of {long_name}", "units": units})
-    ds[name] = (tuple(dims), values.astype(float) if values.dtype.kind in "biuf" else values,
-                var_attrs)
+    kind = values.dtype.kind
+    data = values.astype(float) if kind == "f" else values.astype(np.int8) if kind == "b" else values
+    ds[name] = (tuple(dims), data, var_attrs)
     return ds
 
 

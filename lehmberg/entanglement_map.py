@@ -1,0 +1,199 @@
+"""Maps of the entanglement over cloud size and separation (SPEC §8): where the paper's
+assumptions hold and by how much they fail.
+
+Over a grid of k_L L and the Fresnel parameter u = k_L R/(k_L L)² (R along the probe,
+p̂ = x̂ unless given), the couplings c = Γ̄_I,II/Γ̄_I,I, g_in = Ḡ_I,I/Γ̄_I,I and
+g_x = Ḡ_I,II/Γ̄_I,I of Gaussian clouds feed the two-mode Gaussian model
+(:mod:`lehmberg.gaussian`) at a fixed optical depth d; the paper's assumptions are
+c = 1, g_in = g_x = 0.
+
+How each point is computed
+--------------------------
+* k_L L ≤ ``kL_transfer`` (default 300): the quadrature reference at that point
+  (error below 1e-10 relative; no error is propagated).
+* k_L L > ``kL_transfer`` and R ≥ ``separated`` · L (clouds apart, default 10 L): c and
+  g_x are taken from the reference at k_L L = ``kL_transfer`` and the same u.  For
+  separated Gaussian clouds they converge like (k_L L)⁻² (measured: the distance of c
+  from 1/(1 + iu) falls by 11 from k_L L = 30 to 100 and by 9 from 300 to 1000), so the
+  error of the transfer is bounded by |q(kL_T) − q(kL_T/3)|/8, which is propagated into
+  every output as its error.  g_in comes from the plane-wave estimator at each k_L L
+  (Monte Carlo, its standard error propagated).
+* k_L L > ``kL_transfer`` with overlapping clouds (R < ``separated`` · L): not computed
+  (NaN): there g_x depends on R/L and k_L L together and the reference needs seconds to
+  minutes per point; single points are available through ``lehmberg entangle``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from . import _checks
+
+__all__ = ["entanglement_map", "EXPERIMENTS", "MAP_POINTS_MAX"]
+
+#: Most grid points of one map (each costs up to a second of quadrature at k_L L = 10³).
+MAP_POINTS_MAX = 10**4
+
+#: Setups marked on the figure: (label, L in metres, R in metres, wavelength in metres).
+EXPERIMENTS = (("two Cs cells 0.5 m apart (L = 1 cm)", 1e-2, 0.5, 852.347e-9),
+               ("cold clouds (L = 50 µm, R = 1 cm)", 50e-6, 1e-2, 852.347e-9))
+
+
+def entanglement_map(kL, u, d=30.0, Z=1.5, gamma_add=0.0, x=0.0, optimize_Z=False,
+                     p_hat=(1.0, 0.0, 0.0), kL_transfer=300.0, separated=10.0, seed=0,
+                     progress=None) -> dict:
+    """ξ_∞, ξ_best and E_N of the Gaussian model over k_L L × u, with errors.
+
+    Parameters
+    ----------
+    kL, u : 1-D arrays
+        k_L L in [1e-3, 1e7] and u = k_L R/(k_L L)² > 0 (grid axes).
+    d : float
+        Optical depth of one ensemble (fixed over the map), > 0.
+    Z, gamma_add, x : float
+        Sideband weight (> 1), Γ_d^add (units of Γ) and pump parameter (SPEC §5).
+    optimize_Z : bool
+        Use, at each point, the Z that minimises ξ_best (``Z`` is then ignored).
+    p_hat : 3-vector or None
+        Dipole direction (None: no dipole factor).
+    kL_transfer, separated : float
+        Where the couplings are transferred from the reference (module docstring).
+    seed : int
+        Seed of the plane-wave estimates of g_in beyond ``kL_transfer``.
+    progress : callable, optional
+        ``progress(done, total)`` per computed column.
+
+    Returns
+    -------
+    dict
+        ``kL``, ``u``; arrays of shape (len(kL), len(u)): ``xi_inf``, ``xi_inf_best``,
+        ``log_negativity``, ``Z`` and their ``_err``, the couplings ``c``, ``g_x`` (complex),
+        ``g_in`` (per k_L L), ``how`` (0 reference, 1 transferred, 2 not computed);
+        the paper's values ``xi_paper`` (c = 1, g = 0) per point.
+    """
+    from .estimators import rates
+    from .gaussian import optimize_Z_batch, steady_state_batch
+    from .geometry import Geometry
+
+    kL = np.asarray(kL, dtype=float)
+    u = np.asarray(u, dtype=float)
+    for name, arr in (("kL", kL), ("u", u)):
+        if arr.ndim != 1 or arr.size < 1:
+            raise ValueError(f"{name} must be a non-empty 1-D grid")
+    for v in kL:
+        _checks.number(v, "kL", *_checks.KL_RANGE)
+    for v in u:
+        _checks.number(v, "u", 0.0, 1e3, lo_open=True)
+    if kL.size * u.size > MAP_POINTS_MAX:
+        raise ValueError(f"kL x u: {kL.size * u.size} points exceed the limit {MAP_POINTS_MAX}")
+    if np.any(u[:, None] * kL[None, :] ** 2 > _checks.KR_MAX):
+        raise ValueError(f"u: k_L R = u (k_L L)^2 must stay <= {_checks.KR_MAX:g}")
+    d = _checks.number(d, "d", 0.0, 1e8, lo_open=True)
+    gamma_add = _checks.number(gamma_add, "gamma_add", 0.0, 1e8)
+    x = _checks.number(x, "x", 0.0, 1e6)
+    if not optimize_Z:
+        Z = _checks.number(Z, "Z", 1.0, 1e6, lo_open=True)
+    kL_T = _checks.number(kL_transfer, "kL_transfer", 3.0, 1e4)
+    separated = _checks.number(separated, "separated", 3.0, 1e6)
+    p = _checks.unit_vector(p_hat, "p_hat", allow_none=True)
+    p = None if p is None else tuple(p)
+
+    def couplings(k):
+        intra = rates(Geometry(float(k), p_hat=p), "reference")
+        gI = intra.gamma_bar.real
+        c = np.empty(u.size, complex)
+        gx = np.empty(u.size, complex)
+        for j, q in enumerate(u):
+            inter = rates(Geometry(float(k), float(q * k * k), p_hat=p), "reference")
+            c[j], gx[j] = inter.gamma_bar / gI, inter.g_bar / gI
+        return c, gx, intra.g_bar.real / gI
+
+    near = kL <= kL_T
+    far = ~near
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=max(1, min(4, len(os.sched_getaffinity(0)))))
+    total = int(near.sum()) + (2 if far.any() else 0) + int(far.sum())
+    done = 0
+
+    def tick():
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    shape = (kL.size, u.size)
+    c = np.full(shape, np.nan + 0j)
+    gx = np.full(shape, np.nan + 0j)
+    gin = np.full(kL.size, np.nan)
+    gin_err = np.zeros(kL.size)
+    c_err = np.zeros(shape)     # transfer bounds (|Δc|, |Δg_x|) for the far points
+    gx_err = np.zeros(shape)
+    how = np.full(shape, 2, dtype=np.int8)
+    rows = np.nonzero(near)[0]
+    jobs = [pool.submit(couplings, kL[i]) for i in rows]
+    if far.any():
+        jobs += [pool.submit(couplings, kL_T), pool.submit(couplings, kL_T / 3.0)]
+    results = []
+    for job in jobs:  # in order: the numbers do not depend on the threads
+        results.append(job.result())
+        tick()
+    pool.shutdown()
+    for i, res in zip(rows, results):
+        c[i], gx[i], gin[i] = res
+        how[i] = 0
+    if far.any():
+        (cT, gxT, _), (c3, gx3, _) = results[-2:]
+        for i in np.nonzero(far)[0]:
+            intra = rates(Geometry(float(kL[i]), p_hat=p), "planewave", rel_err=1e-3, seed=seed)
+            gI = intra.gamma_bar.real
+            gin[i] = intra.g_bar.real / gI
+            gin_err[i] = abs(gin[i]) * np.hypot(intra.g_bar_err.real / intra.g_bar.real,
+                                                 intra.gamma_bar_err.real / gI)
+            apart = u * kL[i] >= separated   # R/L = u k_L L
+            c[i, apart], gx[i, apart] = cT[apart], gxT[apart]
+            c_err[i, apart] = np.abs(cT - c3)[apart] / 8.0
+            gx_err[i, apart] = np.abs(gxT - gx3)[apart] / 8.0
+            how[i, apart] = 1
+            tick()
+
+    ok = how < 2
+    G = np.broadcast_to(gin[:, None], shape)
+    mag = np.abs(c)
+    rounding = ok & (mag > 1.0) & (mag < 1.0 + 1e-9)   # c = 1 − O(u²) computed to rounding
+    c = np.where(rounding, c / np.where(mag > 0, mag, 1.0), c)
+    inward = c / np.where(np.abs(c) > 0, np.abs(c), 1.0)  # shifts of |c| keep it <= 1
+
+    def model(cc, gg, gi, Zs):
+        out = steady_state_batch(d, Zs, cc[ok], gi[ok], gg[ok], gamma_add, x)
+        res = {}
+        for k in ("xi", "xi_best", "log_negativity"):
+            a = np.full(shape, np.nan)
+            a[ok] = out[k]
+            res[k] = a
+        return res
+
+    if optimize_Z:
+        Zmap = np.full(shape, np.nan)
+        Zmap[ok], _ = optimize_Z_batch(d, c[ok], G[ok], gx[ok], gamma_add, x)
+        Zs = Zmap[ok]
+    else:
+        Zmap = np.where(ok, Z, np.nan)
+        Zs = Z
+    central = model(c, gx, G, Zs)
+    # error: the transfer bound on c and g_x (worst of the signed shifts) and g_in's standard error
+    shifted = [model(c - c_err * inward, gx, G, Zs), model(c, gx + gx_err * 1j, G, Zs),
+               model(c, gx, G + gin_err[:, None], Zs)]
+    err = {k: np.sqrt(sum((s[k] - central[k]) ** 2 for s in shifted)) for k in central}
+    Zp = steady_state_batch(d, Zmap[ok] if optimize_Z else Z, 1.0, 0.0, 0.0, gamma_add, x)
+    paper = np.full(shape, np.nan)
+    paper[ok] = Zp["xi"]
+    return {"kL": kL, "u": u, "d": d, "gamma_add": gamma_add, "x": x, "Z": Zmap,
+            "xi_inf": central["xi"], "xi_inf_err": err["xi"],
+            "xi_inf_best": central["xi_best"], "xi_inf_best_err": err["xi_best"],
+            "log_negativity": central["log_negativity"],
+            "log_negativity_err": err["log_negativity"],
+            "xi_paper": paper, "c": c, "g_x": gx, "g_in": gin, "g_in_err": gin_err, "how": how,
+            "kL_transfer": kL_T, "separated": separated, "p_hat": p}

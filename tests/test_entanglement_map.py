@@ -1,0 +1,67 @@
+"""The entanglement map: each point equals the single-point Gaussian model; transfers carry errors."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from lehmberg.entanglement_map import entanglement_map
+
+
+@pytest.fixture(scope="module")
+def small_map():
+    return entanglement_map(np.array([3.0, 10.0, 1e4]), np.array([1e-4, 0.3, 3.0]), d=30.0, Z=1.5,
+                            gamma_add=5.0, kL_transfer=30.0)
+
+
+def test_reference_points_equal_the_entangle_command(small_map, cli):
+    """Point (k_L L = 10, u = 0.3) against `lehmberg entangle --model gaussian` at N = d/Γ̄_I,I."""
+    from lehmberg.reference import reference_rates
+
+    N = 30.0 / reference_rates(10.0).gamma_bar.real
+    status, out, err = cli("entangle", "--model", "gaussian", "--N", repr(N), "--kL", "10",
+                           "--kR", repr(0.3 * 100.0), "--Z", "1.5", "--gamma-add", "5", "--json")
+    assert status == 0, err
+    obj = json.loads(out)
+    assert small_map["how"][1, 1] == 0
+    for key in ("xi_inf", "xi_inf_best", "log_negativity"):
+        assert small_map[key][1, 1] == pytest.approx(obj[key], rel=1e-9)
+
+
+def test_paper_limit_and_transfer(small_map):
+    # the paper's value does not depend on the geometry at fixed d
+    assert np.nanstd(small_map["xi_paper"]) < 1e-12
+    # k_L L = 1e4 > kL_transfer: separated points transferred with a nonzero error, overlapping not computed
+    assert small_map["how"][2].tolist() == [2, 1, 1]
+    assert np.all(small_map["xi_inf_err"][2, 1:] > 0) and math.isnan(small_map["xi_inf"][2, 0])
+    # transferred values are close to the directly computed ones at the largest direct k_L L
+    assert small_map["xi_inf"][2, 1] == pytest.approx(small_map["xi_inf"][1, 1], rel=1e-2)
+    # large separation destroys the entanglement seen by the fixed quadratures
+    assert small_map["xi_inf"][1, 2] > 1 > small_map["xi_inf"][1, 0]
+
+
+@pytest.mark.parametrize("kw, name", [(dict(kL=[0.0]), "kL"), (dict(u=[-1.0]), "u"),
+                                      (dict(d=0.0), "d"), (dict(Z=1.0), "Z"),
+                                      (dict(kL=np.logspace(0, 5, 200), u=np.logspace(-3, 1, 200)),
+                                       "kL x u")])
+def test_bad_input(kw, name):
+    args = dict(kL=[10.0], u=[0.1])
+    args.update(kw)
+    with pytest.raises(ValueError, match=f"^{name}"):
+        entanglement_map(**args)
+
+
+def test_command_writes_dataset_and_figure(tmp_path, cli):
+    import xarray as xr
+
+    out, fig = tmp_path / "m.nc", tmp_path / "m.png"
+    status, _, err = cli("entangle-map", "--kL", "1:100:3", "--u", "0.01:1:3", "--out", str(out),
+                         "--fig", str(fig))
+    assert status == 0, err
+    assert fig.with_suffix(".pdf").exists() and fig.read_bytes()[:4] == b"\x89PNG"
+    with xr.open_dataset(out, engine="h5netcdf") as ds:
+        assert ds["xi_inf"].dims == ("kL", "u") and ds["xi_inf"].attrs["ancillary_variables"]
+    status, _, err = cli("entangle-map", "--kL", "1:100:1000", "--out", str(tmp_path / "x.nc"),
+                         "--fig", str(tmp_path / "x.png"))
+    assert status == 2 and "--kL" in err and len(err.strip().splitlines()) == 1
