@@ -185,20 +185,40 @@ def _script():
     return str(exe) if exe.exists() else shutil.which("lehmberg")
 
 
-@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["rates", "--kL", "-1"], []])
-def test_python_m_lehmberg_is_the_lehmberg_command(argv):
+def test_python_m_lehmberg_is_the_lehmberg_command():
+    """One real pair of processes: the console script and ``python -m lehmberg``."""
     script = _script()
     if script is None:
         pytest.skip("the lehmberg console script is not installed")
     env = dict(os.environ, NUMBA_NUM_THREADS="2")
-    a = subprocess.run([sys.executable, "-m", "lehmberg", *argv], capture_output=True, text=True,
-                       cwd=ROOT, env=env)
-    b = subprocess.run([script, *argv], capture_output=True, text=True, cwd=ROOT, env=env)
+    a = subprocess.run([sys.executable, "-m", "lehmberg", "--version"], capture_output=True,
+                       text=True, cwd=ROOT, env=env)
+    b = subprocess.run([script, "--version"], capture_output=True, text=True, cwd=ROOT, env=env)
     assert (a.returncode, a.stdout, a.stderr) == (b.returncode, b.stdout, b.stderr)
-    if argv == ["--version"]:
-        assert a.returncode == 0 and lehmberg.__version__ in a.stdout
-    if argv == ["rates", "--kL", "-1"]:
-        assert a.returncode == 2 and "--kL" in a.stderr
+    assert a.returncode == 0 and lehmberg.__version__ in a.stdout
+
+
+@pytest.mark.parametrize("argv", [["rates", "--kL", "-1"], [], ["--help"]])
+def test_module_entry_point_is_cli_main(argv, cli, monkeypatch, capsys):
+    """``python -m lehmberg ARGS`` (run in-process by runpy) gives what ``lehmberg ARGS`` gives."""
+    import runpy
+
+    import lehmberg.__main__ as entry
+    from lehmberg import cli as cli_module
+
+    assert entry.main is cli_module.main
+    expected = cli(*argv)
+    monkeypatch.setattr(sys, "argv", ["lehmberg", *argv])
+    monkeypatch.delitem(sys.modules, "lehmberg.__main__")   # runpy executes it afresh
+    try:
+        runpy.run_module("lehmberg", run_name="__main__", alter_sys=False)
+        status = 0
+    except SystemExit as exc:
+        status = exc.code
+    out, err = capsys.readouterr()
+    assert (status, out, err) == expected
+    if argv[:1] == ["rates"]:
+        assert status == 2 and "--kL" in err
 
 
 # ----------------------------------------------------------------------------------------------
