@@ -1,349 +1,263 @@
-"""``lehmberg scan``: grids, reproducibility on Dask (0, 1, 2 workers), checkpoints, kill -9, xarray."""
+"""``lehmberg.scan``, the library: the grid (axes, checks, limits, seeds), tasks through the face,
+the in-memory store, resume and failures.  No files, no Dask (test_scan_file.py, test_scan_dask.py)."""
 
-import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
+import math
 
-import h5py
 import numpy as np
 import pytest
 
+import lehmberg
 from lehmberg import scan
-from lehmberg.cli import main
-from lehmberg.scan import Grid, GridError, ScanFileError, journal_path, run_scan, task_seed
+from lehmberg.scan import Grid, GridError, MemoryStore, run_scan
+from lehmberg.scan.run import fields
+from tests._stats import agree
 
-# 3 intra + 12 inter tasks, each well under a second
-ARGS = ["--kL", "1,2,4", "--kR", "3,6", "--R-dir", "z,x", "--samples", "8192", "--seed", "11",
-        "--N", "1e3,1e4"]
-GRID = Grid.build(kL="1,2,4", kR="3,6", R_dir="z,x", samples="8192", seed=11, N="1e3,1e4")
-NTASKS = 15
-VOLATILE = {"created_utc", "command", "git_commit"}  # attributes that name the run, not the data
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "scan.toml"
-
-
-def cli(capsys, *argv):
-    try:
-        status = main(["scan", *argv])
-    except SystemExit as exc:
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def contents(path):
-    """Every dataset and the non-volatile root attributes of a scan file."""
-    with h5py.File(path, "r") as f:
-        data = {name: f[name][()] for name in f}
-        attrs = {k: v for k, v in f.attrs.items() if k not in VOLATILE}
-    return data, attrs
-
-
-def assert_same_file(a, b):
-    da, aa = contents(a)
-    db, ab = contents(b)
-    assert sorted(da) == sorted(db)
-    for name in da:
-        np.testing.assert_array_equal(da[name], db[name], err_msg=name)  # NaN == NaN here
-    assert aa.keys() == ab.keys()
-    for key in aa:
-        assert np.array_equal(aa[key], ab[key]), key
-
-
-def journal_indices(path):
-    """Task indices of the complete lines of a journal (a torn last line is not counted)."""
-    j = journal_path(path)
-    if not j.exists():
-        return []
-    lines = j.read_bytes().split(b"\n")[:-1]
-    return [json.loads(line)["index"] for line in lines[1:]]
+# 2 intra + 8 inter tasks of plane waves (fast, Monte Carlo: the seeds matter)
+GRID = dict(kL="2,4", kR="3,6", R_dir="z,x", method="planewave", samples="4096", seed=11)
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    """The grid run in this process without Dask, uninterrupted."""
-    path = tmp_path_factory.mktemp("ref") / "ref.h5"
-    summary = run_scan(GRID, path)
-    assert (summary.done, summary.skipped, summary.failed, summary.complete) == (NTASKS, 0, 0, True)
-    return path
+def full():
+    """GRID run in this process into memory, uninterrupted."""
+    store = MemoryStore()
+    summary = run_scan(Grid.build(**GRID), store)
+    assert (summary.done, summary.skipped, summary.failed, summary.complete) == (10, 0, 0, True)
+    return store
 
 
 # ----------------------------------------------------------------------------- grid input
 
-
-def test_lists_ranges_and_directions():
-    assert scan.parse_values("1,3,10,30", "kL") == [1, 3, 10, 30]
-    assert scan.parse_values("1:3:3", "kL") == [1.0, 2.0, 3.0]
-    np.testing.assert_allclose(scan.parse_values("1:100:3:log,7", "kL"), [1, 10, 100, 7])
-    assert scan.parse_values({"start": 0, "stop": 1, "num": 3}, "kR") == [0.0, 0.5, 1.0]
-    labels, vecs = scan.parse_directions("x,-z,1:0:1,none", "p_hat", allow_none=True)
-    assert labels == ["x", "-z", "1:0:1", "none"]
-    np.testing.assert_allclose(vecs[2], [2**-0.5, 0, 2**-0.5])
-    assert vecs[3] == (0.0, 0.0, 0.0)
-    g = Grid.build(kL="2", kR="0,5")
-    assert g.pairs == ("intra", "inter") and len(g.tasks()) == 1 + 2
-    assert Grid.build(kL="2", kR="5", pairs="inter").tasks()[0][1] == "inter"
-    for kwargs, param in [({"kL": "-1"}, "kL"), ({"kL": "nan"}, "kL"), ({"kL": "1,1"}, "kL"),
-                          ({"kL": "1", "samples": "100"}, "samples"),
-                          ({"kL": "1", "pairs": "inter"}, "kR"),
-                          ({"kL": "1", "R_dir": "x"}, "R_dir"),
-                          ({"kL": "1", "kR": "2", "R_dir": "none"}, "R_dir"),
-                          ({"kL": "1", "p_hat": "0:0:0"}, "p_hat"),
-                          ({"kL": "1", "rel_err": "-0.1"}, "rel_err"),
-                          ({"kL": "1", "N": "0"}, "N")]:
-        with pytest.raises(GridError) as info:
-            Grid.build(**kwargs)
-        assert info.value.param == param
+@pytest.mark.parametrize("text, values", [
+    ("1,3,10,30", [1, 3, 10, 30]),
+    ("1:3:3", [1.0, 2.0, 3.0]),
+    ("0.5,1:100:3:log", [0.5, 1, 10, 100]),
+    ({"start": 0, "stop": 1, "num": 3}, [0.0, 0.5, 1.0]),
+    ({"start": 1, "stop": 100, "num": 3, "spacing": "log"}, [1, 10, 100]),
+    ([1, "2:3:2"], [1, 2, 3]),
+    (7, [7.0]),
+])
+def test_lists_and_ranges(text, values):
+    np.testing.assert_allclose(scan.parse_values(text, "kL"), values)
 
 
-def test_seed_rule_and_pure_tasks():
-    tasks = GRID.tasks()
-    assert [t[0] for t in tasks] == list(range(NTASKS))
-    for index, _, _, payload in tasks[:3]:
-        expected = np.random.SeedSequence(11, spawn_key=(index,)).generate_state(1, np.uint64)[0]
-        assert payload["seed"] == task_seed(11, index) == int(expected)
-    a = scan.run_task(tasks[4][3])
-    b = scan.run_task(dict(tasks[4][3]))
-    a.pop("wall_s"), b.pop("wall_s")
-    assert a == b
+def test_every_axis_comes_from_the_one_table():
+    names = [a.name for a in scan.AXES]
+    assert names == ["kL", "kR", "R_dir", "p_hat", "method", "samples", "rel_err", "N"]
+    g = Grid.build(kL="1", kR="2")
+    assert g.dims("intra") == tuple(n for n in names if n not in ("kR", "R_dir", "N"))
+    assert g.dims("inter") == tuple(n for n in names if n != "N")
+    for axis in scan.AXES:
+        assert axis.long_name and axis.help and axis.option.startswith("--")
 
 
-def test_example_toml_and_overrides(tmp_path):
-    g = scan.grid_from_toml(EXAMPLE)
-    assert g.kL and g.pairs and len(g.tasks()) > 1
-    toml = tmp_path / "g.toml"
-    toml.write_text('seed = 3\n[grid]\nkL = "1:4:4"\nkR = [2.5]\nR_dir = ["z", "diag"]\n'
-                    'p_hat = ["x", [0, 1, 0]]\nsamples = [4096]\n[directions]\ndiag = [1, 0, 1]\n')
-    g = scan.grid_from_toml(toml, {"seed": 5, "kL": None})
-    assert g.seed == 5 and g.kL == (1.0, 2.0, 3.0, 4.0)
-    assert [lab for lab, _ in g.R_dir] == ["z", "diag"] and g.p_hat[1][0] == "0:1:0"
-    toml.write_text("[grid]\nkL = [1, -2]\n")
-    with pytest.raises(GridError, match="grid.kL"):
-        scan.grid_from_toml(toml)
+def test_directions_mean_what_they_mean_in_rates():
+    g = Grid.build(kL="3", kR="10", R_dir="1e300:0:1e300,x", p_hat="1e300:1e300:0,none")
+    tiny = Grid.build(kL="3", p_hat="1e-320:1e-320:0")
+    R, p = dict(g.R_dir), dict(g.p_hat)
+    assert R["1e300:0:1e300"] == lehmberg.Geometry(kL=3, R_dir=(1e300, 0, 1e300)).R_dir
+    assert R["1e300:0:1e300"] == lehmberg.Geometry(kL=3, R_dir=(1, 0, 1)).R_dir
+    assert p["1e300:1e300:0"] == lehmberg.Geometry(kL=3, p_hat=(1e300, 1e300, 0)).p_hat
+    assert dict(tiny.p_hat)["1e-320:1e-320:0"] == lehmberg.Geometry(kL=3, p_hat=(1, 1, 0)).p_hat
+    assert p["none"] is None  # "no dipole factor" is None, never a zero vector
+    assert [t.payload["p_hat"] for t in g.tasks if t.pair == "intra"] == \
+        [list(p["1e300:1e300:0"]), None]
+    assert [t.payload["R_dir"] for t in g.tasks if t.pair == "inter"][:2] == \
+        [list(R["1e300:0:1e300"])] * 2
 
 
-# ----------------------------------------------------------------------------- reproducibility
+@pytest.mark.parametrize("kwargs, param", [
+    ({"kL": "-1"}, "kL"), ({"kL": "nan"}, "kL"), ({"kL": "1,1"}, "kL"), ({"kL": "1e300"}, "kL"),
+    ({"kL": "0"}, "kL"), ({"kL": "abc"}, "kL"), ({"kL": "1:10:10000000"}, "kL"),
+    ({"kL": "1", "kR": "inf"}, "kR"), ({"kL": "1", "kR": "-1"}, "kR"),
+    ({"kL": "1", "samples": "100"}, "samples"), ({"kL": "1", "samples": "1e15"}, "samples"),
+    ({"kL": "1", "samples": "4096.5"}, "samples"),
+    ({"kL": "1", "pairs": "inter"}, "kR"), ({"kL": "1", "pairs": "both"}, "pairs"),
+    ({"kL": "1", "R_dir": "x"}, "R_dir"),
+    ({"kL": "1", "kR": "2", "R_dir": "none"}, "R_dir"),
+    ({"kL": "1", "kR": "2", "R_dir": "0:0:0"}, "R_dir"),
+    ({"kL": "1", "p_hat": "0:0:0"}, "p_hat"), ({"kL": "1", "p_hat": "nan:0:0"}, "p_hat"),
+    ({"kL": "1", "p_hat": "x,1:0:0"}, "p_hat"),  # the same direction twice
+    ({"kL": "1", "method": "monte-carlo"}, "method"),
+    ({"kL": "1", "rel_err": "-0.1"}, "rel_err"), ({"kL": "1", "rel_err": "0"}, "rel_err"),
+    ({"kL": "1", "N": "0"}, "N"), ({"kL": "1", "N": "1e300"}, "N"),
+    ({"kL": "1", "seed": "-3"}, "seed"), ({"kL": "1", "seed": "2.5"}, "seed"),
+    ({"kL": "1", "atoms": "1"}, "atoms"), ({"kL": "1", "atoms": "1e7"}, "atoms"),
+    ({"kL": "1", "atoms": "100", "replicas": "1"}, "replicas"),
+    ({"kL": "1", "shape": "sphere"}, "shape"),
+    ({}, "kL"),
+])
+def test_bad_grid_values_name_the_parameter(kwargs, param):
+    with pytest.raises(GridError) as info:
+        Grid.build(**kwargs)
+    assert info.value.param == param
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_same_numbers_with_0_1_2_workers(reference, tmp_path, capsys, workers):
-    out = tmp_path / "w.h5"
-    status, stdout, err = cli(capsys, *ARGS, "--out", str(out), "--workers", str(workers),
-                              "--json")
-    assert status == 0, err
-    summary = json.loads(stdout)
-    assert (summary["done"], summary["skipped"], summary["failed"]) == (NTASKS, 0, 0)
-    assert not journal_path(out).exists()
-    assert_same_file(out, reference)
+@pytest.mark.parametrize("kwargs, param, words", [
+    ({"kL": "1e6", "method": "reference"}, "method", "integrand evaluations"),
+    ({"kL": "1", "atoms": "1e5", "replicas": "1000"}, "atoms", "atom pairs"),
+    ({"kL": "1", "method": "pairs", "atoms": "100"}, "atoms", "not with method 'pairs'"),
+    ({"kL": "1", "shape": "cube", "method": "reference"}, "method", "Gaussian clouds only"),
+    ({"kL": "1:10:200", "kR": "1:10:200"}, "kL", "tasks"),
+])
+def test_limits_are_checked_before_any_work(kwargs, param, words):
+    with pytest.raises(GridError) as info:
+        Grid.build(**kwargs)
+    assert info.value.param == param and words in info.value.message
 
 
-def test_killed_worker_is_survived(reference, tmp_path):
-    from distributed import Client, LocalCluster
+# ----------------------------------------------------------------------------- seeds, tasks
 
-    out = tmp_path / "k.h5"
-    killed = []
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        pids = client.run(os.getpid)
-
-        def progress(finished, to_run):
-            if killed or finished == 0:
-                return
-            busy = [addr for addr, keys in client.processing().items() if keys]
-            if busy:
-                os.kill(pids[busy[0]], signal.SIGKILL)  # mid-task: its task must run again
-                killed.append(busy[0])
-
-        summary = run_scan(GRID, out, client=client, progress=progress)
-    assert killed
-    assert (summary.done, summary.failed, summary.complete) == (NTASKS, 0, True)
-    assert_same_file(out, reference)
+def test_one_seed_rule_a_point_has_its_seed_in_every_grid():
+    small = Grid.build(kL="3", method="planewave", samples="4096", seed=5)
+    big = Grid.build(kL="1,3", kR="10", method="planewave,pairs", samples="4096", seed=5)
+    (task,) = small.tasks
+    same = [t for t in big.tasks if t.payload["pair"] == "intra" and t.payload["kL"] == 3.0
+            and t.payload["method"] == "planewave"]
+    assert len(same) == 1 and same[0].payload["seed"] == task.payload["seed"]
+    point = {k: v for k, v in task.payload.items() if k not in ("index", "seed")}
+    assert task.payload["seed"] == scan.task_seed(5, point)
+    seeds = [t.payload["seed"] for t in big.tasks]
+    assert len(set(seeds)) == len(seeds) and all(0 <= s < 2**63 for s in seeds)
+    assert scan.task_seed(6, point) != task.payload["seed"]
 
 
-# ----------------------------------------------------------------------------- checkpoints
+def test_a_task_is_lehmberg_rates_at_its_point():
+    g = Grid.build(kL="4", kR="8", R_dir="1:0:1", p_hat="none", method="planewave",
+                   samples="8192", rel_err="0.05", seed=2)
+    for task in g.tasks:
+        p = task.payload
+        geo = lehmberg.Geometry(kL=p["kL"], kR=p["kR"], p_hat=None,
+                                **({"R_dir": (1, 0, 1)} if p["kR"] is not None else {}))
+        est = lehmberg.rates(geo, "planewave", samples=8192, rel_err=0.05, seed=p["seed"])
+        got = scan.run_task(p)
+        assert {k: got[k] for k in scan.FIELDS} == fields(est)
 
 
-def test_kill_9_then_resume_gives_the_uninterrupted_file(reference, tmp_path):
-    out = tmp_path / "s.h5"
-    cmd = [sys.executable, "-m", "lehmberg.cli", "scan", *ARGS, "--out", str(out),
-           "--checkpoint-every", "0"]
-    seen = 0
-    for _ in range(2):  # two kill -9 at different points, then a clean finish
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 90
-        while len(journal_indices(out)) < seen + 2 and proc.poll() is None:
-            assert time.monotonic() < deadline, "scan made no progress"
-            time.sleep(0.005)
-        assert proc.poll() is None, proc.stderr.read().decode()  # still running: some, not all
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        proc.stderr.close()
-        indices = journal_indices(out)
-        assert len(indices) == len(set(indices)) < NTASKS  # nothing recorded twice
-        assert len(indices) >= seen
-        seen = len(indices)
-        if out.exists():  # the file is always a complete, readable snapshot
-            with h5py.File(out, "r") as f:
-                done = {int(i) for pair in ("intra", "inter")
-                        for i in f[f"{pair}_task_index"][()][f[f"{pair}_done"][()] == 1]}
-            assert done <= set(indices)
-    proc = subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    summary = json.loads(proc.stdout)
-    assert summary["skipped"] == seen and summary["done"] == NTASKS - seen
-    assert summary["failed"] == 0 and summary["complete"]
-    assert not journal_path(out).exists()
-    assert not list(tmp_path.glob(".s.h5.*.tmp"))  # temporaries of killed checkpoints removed
-    assert_same_file(out, reference)
+def test_three_point_scan_reaches_one_percent_and_agrees_with_the_paper():
+    """The case of issue 11: k_L L = 1e5 was 6.4e-9 ± 2.8e-9 with independent pairs."""
+    store = MemoryStore()
+    run_scan(Grid.build(kL="100,1000,1e5", rel_err="0.01", seed=3), store)
+    ds = store.dataset
+    g = ds["intra_Gamma_ij"].squeeze().values
+    e = ds["intra_Gamma_ij_err"].squeeze().values
+    kL = ds["kL"].values
+    assert list(ds["intra_gamma_bar_method"].squeeze().values) == ["reference", "reference",
+                                                                   "planewave"]
+    assert np.all(e / g <= 0.01)
+    # 3/(4 (k_L L)^2)(1 - 1/(k_L L)^2 + ...) for a Gaussian cloud with the dipole factor
+    agree(g[2], e[2], 3 / (4 * kL[2] ** 2))
+    ref = lehmberg.rates(lehmberg.Geometry(kL=1e3), "reference")
+    assert g[1] == ref.Gamma_ij  # deterministic: the very same call
 
 
-def test_rerun_skips_everything_and_new_N_needs_no_monte_carlo(reference, tmp_path, capsys):
-    out = tmp_path / "r.h5"
-    shutil.copy(reference, out)
-    before = out.read_bytes()
-    status, stdout, _ = cli(capsys, *ARGS, "--out", str(out), "--json")
-    summary = json.loads(stdout)
-    assert status == 0 and (summary["done"], summary["skipped"]) == (0, NTASKS)
-    assert out.read_bytes() == before  # nothing to do: not even rewritten
-    assert not journal_path(out).exists()
-    args = [a if a != "1e3,1e4" else "5e5" for a in ARGS]
-    status, stdout, _ = cli(capsys, *args, "--out", str(out), "--json")
-    assert status == 0 and json.loads(stdout)["done"] == 0
-    with h5py.File(out, "r") as f:
-        assert f["N"][()].tolist() == [5e5]
-        np.testing.assert_array_equal(f["inter_d"][..., 0], 5e5 * f["inter_Gamma_ij"][()])
+def test_target_not_met_is_recorded_not_printed(capsys):
+    store = MemoryStore()
+    with _no_warning():
+        summary = run_scan(Grid.build(kL="30", method="pairs", samples="2048", rel_err="1e-4"),
+                           store)
+    assert summary.not_met == 1
+    assert int(store.dataset["intra_target_met"].squeeze()) == 0
+    assert capsys.readouterr() == ("", "")
 
 
-def test_failed_task_is_reported_and_retried(tmp_path, capsys, monkeypatch):
-    out = tmp_path / "f.h5"
-    real = scan.run_task
+class _no_warning:
+    def __enter__(self):
+        import warnings
+
+        self._w = warnings.catch_warnings(record=True)
+        self.caught = self._w.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, *exc):
+        self._w.__exit__(*exc)
+        assert not [w for w in self.caught if issubclass(w.category, lehmberg.LehmbergWarning)]
+
+
+# ----------------------------------------------------------------------------- the store
+
+def test_memory_store_resume_runs_only_the_rest_and_gives_the_same_numbers(full):
+    grid = Grid.build(**GRID)
+    partial = {i: full.saved[i] for i in (0, 3)}
+    store = MemoryStore(partial)
+    summary = run_scan(grid, store)
+    assert (summary.done, summary.skipped) == (8, 2)
+    assert [i for i, _ in store.journal] == [1, 2, 4, 5, 6, 7, 8, 9]
+    assert store.saved == full.saved
+    assert store.dataset.identical(full.dataset.assign_attrs(
+        history=store.dataset.attrs["history"], created_utc=store.dataset.attrs["created_utc"]))
+
+
+def test_nothing_to_do_starts_nothing(full):
+    grid = Grid.build(**GRID)
+    store = MemoryStore(full.saved)
+
+    def no_cluster(n):
+        raise AssertionError("a cluster was started with nothing to run")
+
+    summary = run_scan(grid, store, client=no_cluster)
+    assert summary.started == "nothing" and summary.complete and store.checkpoints == 0
+    store = MemoryStore(full.saved)
+    summary = run_scan(Grid.build(**GRID, N="1e4"), store, client=no_cluster)  # new N: rewrite only
+    assert summary.started == "nothing" and store.checkpoints == 1
+    np.testing.assert_array_equal(store.dataset["inter_d"].sel(N=1e4).values,
+                                  1e4 * store.dataset["inter_Gamma_ij"].values)
+
+
+def test_failed_task_is_reported_and_retried(full, monkeypatch):
+    real = scan.run.run_task
 
     def flaky(payload):
-        if payload["index"] == 1:
+        if payload["index"] == 4:
             raise RuntimeError("node on fire")
         return real(payload)
 
-    argv = ["--kL", "2,3", "--samples", "4096", "--out", str(out)]
-    monkeypatch.setattr(scan, "run_task", flaky)
-    status, stdout, err = cli(capsys, *argv)
-    assert status == 1 and "1 failed" in stdout and "task 1 failed: RuntimeError" in err
-    assert journal_path(out).exists()
-    monkeypatch.setattr(scan, "run_task", real)
-    status, stdout, err = cli(capsys, *argv, "--json")
-    summary = json.loads(stdout)
-    assert status == 0 and (summary["done"], summary["skipped"], summary["failed"]) == (1, 1, 0)
-    with h5py.File(out, "r") as f:
-        assert f["intra_done"][()].ravel().tolist() == [1, 1]
+    monkeypatch.setattr(scan.run, "run_task", flaky)
+    store = MemoryStore()
+    summary = run_scan(Grid.build(**GRID), store)
+    assert (summary.done, summary.failed, summary.complete) == (9, 1, False)
+    assert summary.failures == [(4, "RuntimeError: node on fire")]
+    assert store.closed is False and int(store.dataset["inter_done"].sum()) == 7
+    monkeypatch.setattr(scan.run, "run_task", real)
+    summary = run_scan(Grid.build(**GRID), store)
+    assert (summary.done, summary.skipped, summary.complete) == (1, 9, True)
+    assert store.saved == full.saved
 
 
-def test_one_writer_per_file(tmp_path):
-    out = tmp_path / "l.h5"
-    first = scan._Store(out, GRID)
-    try:
-        with pytest.raises(ScanFileError, match="another scan"):
-            scan._Store(out, GRID)
-    finally:
-        first.close(False)
+def test_a_store_that_fails_stops_the_scan_and_keeps_what_was_recorded(full):
+    from lehmberg.io import WriteError
+
+    class Full(MemoryStore):
+        def record(self, index, fields):
+            if len(self.journal) == 2:
+                raise WriteError(28, "cannot write x.nc.journal: No space left on device")
+            super().record(index, fields)
+
+    store = Full()
+    with pytest.raises(WriteError, match="No space left"):
+        run_scan(Grid.build(**GRID), store)
+    assert len(store.journal) == 2 and store.closed is False and store.checkpoints == 0
+    resumed = MemoryStore(dict(store.journal))
+    run_scan(Grid.build(**GRID), resumed)
+    assert resumed.saved == full.saved
 
 
-# ----------------------------------------------------------------------------- refusals
+# ----------------------------------------------------------------------------- the dataset
 
-
-def test_mismatched_or_foreign_files_are_refused_untouched(reference, tmp_path, capsys):
-    out = tmp_path / "m.h5"
-    shutil.copy(reference, out)
-    before = out.read_bytes()
-    for change, word in [(("--seed", "12"), "seed"), (("--kL", "1,2,5"), "kL"),
-                         (("--samples", "4096"), "samples"), (("--shape", "cube"), "shape")]:
-        argv = list(ARGS)
-        if change[0] in argv:
-            argv[argv.index(change[0]) + 1] = change[1]
-        else:
-            argv += change
-        status, _, err = cli(capsys, *argv, "--out", str(out))
-        assert status == 2 and "--out" in err and word in err, err
-        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-        assert out.read_bytes() == before and not journal_path(out).exists()
-    with pytest.MonkeyPatch.context() as mp:  # another lehmberg version: refused, not mixed
-        mp.setattr("lehmberg.__version__", "99.0")
-        status, _, err = cli(capsys, *ARGS, "--out", str(out))
-        assert status == 2 and "lehmberg_version" in err and out.read_bytes() == before
-    # a journal of another grid, left beside a file of this grid, is refused too
-    journal_path(out).write_text(json.dumps({"lehmberg_scan_journal": 1, "spec": {"seed": 0}})
-                                 + "\n")
-    status, _, err = cli(capsys, *ARGS, "--out", str(out))
-    assert status == 2 and "journal" in err and out.read_bytes() == before
-    journal_path(out).unlink()
-    foreign = tmp_path / "foreign.h5"
-    with h5py.File(foreign, "w") as f:
-        f["x"] = 1.0
-    garbage = tmp_path / "garbage.h5"
-    garbage.write_bytes(b"not hdf5 at all")
-    for path, word in [(foreign, "not a lehmberg scan file"), (garbage, "not a readable HDF5")]:
-        status, _, err = cli(capsys, *ARGS, "--out", str(path))
-        assert status == 2 and word in err, err
-    # --force discards and starts over
-    status, _, err = cli(capsys, "--kL", "2", "--samples", "4096", "--out", str(garbage),
-                         "--force")
-    assert status == 0, err
-
-
-@pytest.mark.parametrize("argv, word", [
-    (["--kL", "-1"], "--kL"),
-    (["--kL", "1,inf"], "--kL"),
-    (["--kL", "1", "--kR", "2", "--R-dir", "q"], "--R-dir"),
-    (["--kL", "1", "--samples", "10"], "--samples"),
-    (["--kL", "1", "--rel-err", "nan"], "--rel-err"),
-    (["--kL", "1", "--seed", "-3"], "--seed"),
-    (["--kL", "1", "--workers", "0"], "--workers"),
-    (["--kL", "1", "--bogus", "2"], "--bogus"),
-    (["--samples", "4096"], "--kL"),
-    (["--config", "missing.toml"], "missing.toml"),
-])
-def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch, argv, word):
-    monkeypatch.chdir(tmp_path)
-    status, _, err = cli(capsys, *argv, "--out", "x.h5")
-    assert status == 2 and word in err, err
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_malformed_toml(tmp_path, capsys):
-    bad = tmp_path / "bad.toml"
-    for text, word in [("[grid\nkL = 1", "malformed TOML"), ("[grid]\nkl = [1]", "grid.kl"),
-                       ("[grid]\nkL = [0]", "grid.kL"), ("sed = 1\n[grid]\nkL = [1]", "sed")]:
-        bad.write_text(text)
-        status, _, err = cli(capsys, "--config", str(bad), "--out", str(tmp_path / "x.h5"))
-        assert status == 2 and word in err, err
-        assert not (tmp_path / "x.h5").exists()
-
-
-# ----------------------------------------------------------------------------- xarray
-
-
-def test_xarray_sees_the_grid_as_coordinates(reference):
-    xr = pytest.importorskip("xarray")
-    pytest.importorskip("h5netcdf")
-    with xr.open_dataset(reference, engine="h5netcdf") as ds:
-        assert ds["kL"].values.tolist() == [1.0, 2.0, 4.0]
-        assert ds["kR"].values.tolist() == [3.0, 6.0]
-        assert list(ds["R_dir"].values) == ["z", "x"]
-        assert ds["samples"].values.tolist() == [8192]
-        assert ds["kL"].attrs["units"] == "1"
-        g = ds["inter_Gamma_ij"]
-        assert g.dims == ("kL", "kR", "R_dir", "p_hat", "samples", "rel_err")
-        assert g.attrs["units"] == "Gamma"
-        assert "R_dir_vector" in ds.coords
-        np.testing.assert_array_equal(ds["R_dir_vector"].sel(R_dir="x").values, [1.0, 0.0, 0.0])
-        one = g.sel(kL=2.0, kR=6.0, R_dir="x").squeeze()
-        with h5py.File(reference, "r") as f:
-            assert float(one) == f["inter_Gamma_ij"][1, 1, 1, 0, 0, 0]
-        d = ds["intra_d"].sel(N=1e4)
-        np.testing.assert_array_equal(d.values, 1e4 * ds["intra_Gamma_ij"].values)
-        assert int(ds["intra_done"].sum()) + int(ds["inter_done"].sum()) == NTASKS
-        assert ds.attrs["complete"] == 1 and ds.attrs["seed"] == 11
+def test_dataset_layout(full):
+    ds = full.dataset
+    assert ds.attrs["Conventions"] == "CF-1.11" and "lehmberg" in ds.attrs["history"]
+    assert ds.attrs["complete"] == 1 and ds.attrs["tasks_done"] == 10
+    assert ds["intra_Gamma_ij"].dims == ("kL", "p_hat", "method", "samples", "rel_err")
+    assert ds["inter_Gamma_ij"].dims == ("kL", "kR", "R_dir", "p_hat", "method", "samples",
+                                         "rel_err")
+    assert list(ds["R_dir_label"].values) == ["z", "x"]
+    np.testing.assert_array_equal(ds["R_dir_vector"].values, [[0, 0, 1], [1, 0, 0]])
+    for name, var in ds.data_vars.items():
+        if name.endswith(("Gamma_ij", "G_ij", "_re", "_im")) and "vector" not in name:
+            assert var.attrs["units"] == "1" and "in units of Gamma" in var.attrs["long_name"]
+            assert var.attrs["ancillary_variables"] == f"{name}_err" and f"{name}_err" in ds
+    x = ds.set_xindex("R_dir_label").sel(R_dir_label="x", kL=4.0, kR=6.0).squeeze()
+    i = ds["inter_task_index"].values[1, 1, 1].item()
+    assert float(x["inter_Gamma_ij"]) == full.saved[i]["Gamma_ij"]
+    assert math.isfinite(float(x["inter_Gamma_ij_err"])) and float(x["inter_Gamma_ij_err"]) > 0
