@@ -9,7 +9,6 @@ import pkgutil
 import sys
 import warnings
 
-from . import __version__
 from .commands import _common
 
 
@@ -17,7 +16,9 @@ def build_parser():
     parser = _common.Parser(prog="lehmberg",
                             description="Position-averaged Lehmberg rates of atomic clouds "
                                         "and the entanglement they drive (rates in units of Γ).")
-    parser.add_argument("--version", action="version", version=f"lehmberg {__version__}")
+    from ._version import describe
+
+    parser.add_argument("--version", action="version", version=describe())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_common.Parser)
     sub.required = True
     from . import commands

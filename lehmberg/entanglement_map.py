@@ -15,8 +15,8 @@ How each point is computed
   g_x are taken from the reference at k_L L = ``kL_transfer`` and the same u.  For
   separated Gaussian clouds they converge like (k_L L)⁻² (measured: the distance of c
   from 1/(1 + iu) falls by 11 from k_L L = 30 to 100 and by 9 from 300 to 1000), so the
-  error of the transfer is bounded by |q(kL_T) − q(kL_T/3)|/8, which is propagated into
-  every output as its error.  g_in comes from the plane-wave estimator at each k_L L
+  error of the transfer is estimated as |f(kL_T) − f(kL_T/3)|/8 for every output f (the
+  outputs computed with the couplings of kL_T and of kL_T/3), and given as its error.  g_in comes from the plane-wave estimator at each k_L L
   (Monte Carlo, its standard error propagated).
 * k_L L > ``kL_transfer`` with overlapping clouds (R < ``separated`` · L): not computed
   (NaN): there g_x depends on R/L and k_L L together and the reference needs seconds to
@@ -129,8 +129,6 @@ def entanglement_map(kL, u, d=30.0, Z=1.5, gamma_add=0.0, x=0.0, optimize_Z=Fals
     gx = np.full(shape, np.nan + 0j)
     gin = np.full(kL.size, np.nan)
     gin_err = np.zeros(kL.size)
-    c_err = np.zeros(shape)     # transfer bounds (|Δc|, |Δg_x|) for the far points
-    gx_err = np.zeros(shape)
     how = np.full(shape, 2, dtype=np.int8)
     rows = np.nonzero(near)[0]
     jobs = [pool.submit(couplings, kL[i]) for i in rows]
@@ -154,8 +152,6 @@ def entanglement_map(kL, u, d=30.0, Z=1.5, gamma_add=0.0, x=0.0, optimize_Z=Fals
                                                  intra.gamma_bar_err.real / gI)
             apart = u * kL[i] >= separated   # R/L = u k_L L
             c[i, apart], gx[i, apart] = cT[apart], gxT[apart]
-            c_err[i, apart] = np.abs(cT - c3)[apart] / 8.0
-            gx_err[i, apart] = np.abs(gxT - gx3)[apart] / 8.0
             how[i, apart] = 1
             tick()
 
@@ -164,7 +160,6 @@ def entanglement_map(kL, u, d=30.0, Z=1.5, gamma_add=0.0, x=0.0, optimize_Z=Fals
     mag = np.abs(c)
     rounding = ok & (mag > 1.0) & (mag < 1.0 + 1e-9)   # c = 1 − O(u²) computed to rounding
     c = np.where(rounding, c / np.where(mag > 0, mag, 1.0), c)
-    inward = c / np.where(np.abs(c) > 0, np.abs(c), 1.0)  # shifts of |c| keep it <= 1
 
     def model(cc, gg, gi, Zs):
         out = steady_state_batch(d, Zs, cc[ok], gi[ok], gg[ok], gamma_add, x)
@@ -183,10 +178,18 @@ def entanglement_map(kL, u, d=30.0, Z=1.5, gamma_add=0.0, x=0.0, optimize_Z=Fals
         Zmap = np.where(ok, Z, np.nan)
         Zs = Z
     central = model(c, gx, G, Zs)
-    # error: the transfer bound on c and g_x (worst of the signed shifts) and g_in's standard error
-    shifted = [model(c - c_err * inward, gx, G, Zs), model(c, gx + gx_err * 1j, G, Zs),
-               model(c, gx, G + gin_err[:, None], Zs)]
-    err = {k: np.sqrt(sum((s[k] - central[k]) ** 2 for s in shifted)) for k in central}
+    # error of the transferred points: the outputs at the couplings of kL_T/3 instead of kL_T,
+    # divided by 8 (the (k_L L)⁻² convergence from kL_T to infinity), and g_in's standard error
+    err = {k: np.zeros(shape) for k in central}
+    if far.any():
+        c3m, gx3m = c.copy(), gx.copy()
+        c3m[how == 1] = np.broadcast_to(c3, shape)[how == 1]
+        gx3m[how == 1] = np.broadcast_to(gx3, shape)[how == 1]
+        m3 = np.abs(c3m)
+        c3m = np.where(ok & (m3 > 1.0) & (m3 < 1.0 + 1e-9), c3m / np.where(m3 > 0, m3, 1.0), c3m)
+        third = model(c3m, gx3m, G, Zs)
+        noisy = model(c, gx, G + gin_err[:, None], Zs)
+        err = {k: np.hypot((third[k] - central[k]) / 8.0, noisy[k] - central[k]) for k in central}
     Zp = steady_state_batch(d, Zmap[ok] if optimize_Z else Z, 1.0, 0.0, 0.0, gamma_add, x)
     paper = np.full(shape, np.nan)
     paper[ok] = Zp["xi"]

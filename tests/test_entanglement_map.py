@@ -11,8 +11,8 @@ from lehmberg.entanglement_map import entanglement_map
 
 @pytest.fixture(scope="module")
 def small_map():
-    return entanglement_map(np.array([3.0, 10.0, 1e4]), np.array([1e-4, 0.3, 3.0]), d=30.0, Z=1.5,
-                            gamma_add=5.0, kL_transfer=30.0)
+    return entanglement_map(np.array([3.0, 10.0, 1e3]), np.array([1e-3, 0.3, 3.0]), d=30.0, Z=1.5,
+                            gamma_add=5.0, kL_transfer=100.0)
 
 
 def test_reference_points_equal_the_entangle_command(small_map, cli):
@@ -32,11 +32,16 @@ def test_reference_points_equal_the_entangle_command(small_map, cli):
 def test_paper_limit_and_transfer(small_map):
     # the paper's value does not depend on the geometry at fixed d
     assert np.nanstd(small_map["xi_paper"]) < 1e-12
-    # k_L L = 1e4 > kL_transfer: separated points transferred with a nonzero error, overlapping not computed
+    # k_L L = 1e3 > kL_transfer: separated points transferred with an error, overlapping not computed
     assert small_map["how"][2].tolist() == [2, 1, 1]
     assert np.all(small_map["xi_inf_err"][2, 1:] > 0) and math.isnan(small_map["xi_inf"][2, 0])
-    # transferred values are close to the directly computed ones at the largest direct k_L L
-    assert small_map["xi_inf"][2, 1] == pytest.approx(small_map["xi_inf"][1, 1], rel=1e-2)
+    # the transferred values agree with the reference at k_L L = 1e3 within their stated error
+    direct = entanglement_map(np.array([1e3]), np.array([0.3, 3.0]), d=30.0, Z=1.5, gamma_add=5.0,
+                              kL_transfer=1e3)
+    assert direct["how"].tolist() == [[0, 0]]
+    for key in ("xi_inf", "xi_inf_best", "log_negativity"):
+        diff = np.abs(small_map[key][2, 1:] - direct[key][0])
+        assert np.all(diff <= 3 * small_map[key + "_err"][2, 1:] + 1e-12), (key, diff)
     # large separation destroys the entanglement seen by the fixed quadratures
     assert small_map["xi_inf"][1, 2] > 1 > small_map["xi_inf"][1, 0]
 

@@ -247,7 +247,8 @@ def run(args):
                         raise c.CLIError("argument --x: no pump reaches N↑/N₂ ≥ 0.95")
                 p = cs133.model(d, x, args.x_repump, args.gamma_add, args.delta, args.polarisation,
                                 args.dephasing)
-                result.update(preset="cs133", x=x, x_repump=args.x_repump, delta_MHz=args.delta,
+                result.update(preset="cs133", cs133_data_source=cs133.SOURCE, x=x,
+                              x_repump=args.x_repump, delta_MHz=args.delta,
                               polarisation=args.polarisation, dephasing=args.dephasing,
                               up_fraction_min=cs133.up_fraction_min(p))
             else:

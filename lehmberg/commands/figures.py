@@ -97,7 +97,12 @@ def dataset(data, args):
     """All plotted data in one CF dataset; the dimensions of each array found by its 1-D axes."""
     from ..io import new_dataset, put
 
-    ds = new_dataset("Figs. 3, 4, 7, 8 of the paper recomputed", c.command_line(args), {"d": args.d})
+    from ..cs133 import SOURCE
+
+    attrs = {"d": args.d}
+    if any(n in data for n in ("7", "8")):
+        attrs["cs133_data_source"] = SOURCE
+    ds = new_dataset("Figs. 3, 4, 7, 8 of the paper recomputed", c.command_line(args), attrs)
     for n, D in data.items():
         axes = {k: np.asarray(v) for k, v in D.items() if hasattr(v, "shape") and np.ndim(v) == 1}
         for k, v in D.items():
