@@ -63,7 +63,7 @@ def run_task(payload: dict) -> dict:
     >>> from lehmberg.scan import Grid
     >>> task = Grid.build(kL="100", method="reference").tasks[0]
     >>> out = run_task(task.payload)
-    >>> out["gamma_bar_method"], round(out["Gamma_ij"] * 100**2, 6)
+    >>> out["method_used"], round(out["Gamma_ij"] * 100**2, 6)
     ('reference', 0.749925)
     """
     from .. import rates
@@ -93,9 +93,7 @@ def fields(est) -> dict:
     out.update(Gamma_ij=est.Gamma_ij, Gamma_ij_err=est.Gamma_ij_err, G_ij=est.G_ij,
                G_ij_err=est.G_ij_err, n_samples=int(est.n_samples),
                target_met=-1 if est.target_met is None else int(bool(est.target_met)),
-               gamma_bar_method=est.methods.get("gamma_bar") or "",
-               g_bar_method=est.methods.get("g_bar") or "",
-               error_kind=est.error_kind, notes="; ".join(est.notes))
+               method_used=est.method, notes="; ".join(est.notes))
     out = {k: float(v) if isinstance(v, float) else v for k, v in out.items()}
     assert set(out) == set(FIELDS)
     return out

@@ -65,10 +65,8 @@ FIELDS = {
     "G_ij_err": ("rate", "error of G_ij"),
     "n_samples": ("count", "samples (Monte Carlo) or integrand evaluations (quadrature) used"),
     "target_met": ("flag", "rel_err target on Gamma_ij"),
-    "gamma_bar_method": ("text", "estimator that produced Gamma_bar"),
-    "g_bar_method": ("text", "estimator that produced G_bar"),
-    "error_kind": ("text", "kind of the errors: standard error (Monte Carlo) or quadrature "
-                           "error estimate"),
+    "method_used": ("text", "estimator that auto or the caller chose (a+b: Gamma_bar from a, "
+                            "G_bar from b)"),
     "notes": ("text", "what the error bars do not cover"),
 }
 _PAIR_LABEL = {"intra": "i and j in cloud I", "inter": "i in cloud I, j in cloud II"}
@@ -151,18 +149,16 @@ def _put_pair(ds, grid, pair, tasks, records):
            np.full(shape, -1 if kind == "flag" else 0, dtype=np.int64) if kind != "text" else
            np.full(shape, "", dtype=object) for name, (kind, _) in FIELDS.items()}
     done = np.zeros(shape, dtype=np.int8)
-    index = np.zeros(shape, dtype=np.int64)
     seed = np.zeros(shape, dtype=np.int64)
     for task in tasks:
-        index[task.position] = task.index
         seed[task.position] = task.payload["seed"]
         rec = records.get(task.index)
         if rec is not None:
             done[task.position] = 1
             for name in FIELDS:
                 col[name][task.position] = rec[name]
-    kind = "error (standard error for Monte Carlo, quadrature error estimate for the " \
-           f"reference: {pair}_error_kind)"
+    kind = f"error (quadrature error estimate where {pair}_method_used is reference, else " \
+           "standard error)"
     unit = "in units of Gamma"
     for q, what in (("gamma_bar", "position-averaged dissipative coefficient Gamma_bar"),
                     ("g_bar", "position-averaged coherent coefficient G_bar")):
@@ -181,10 +177,8 @@ def _put_pair(ds, grid, pair, tasks, records):
     ds[f"{pair}_done"] = (dims, done, {"long_name": f"task finished ({label})",
                                        "flag_values": np.array([0, 1], dtype=np.int8),
                                        "flag_meanings": "not_done done"})
-    for name in ("gamma_bar_method", "g_bar_method", "error_kind", "notes"):
+    for name in ("method_used", "notes"):
         ds[f"{pair}_{name}"] = (dims, col[name], {"long_name": f"{FIELDS[name][1]} ({label})"})
-    ds[f"{pair}_task_index"] = (dims, index, {"long_name": "task number (journal lines)",
-                                              "units": "1"})
     ds[f"{pair}_task_seed"] = (dims, seed, {"long_name": "seed given to lehmberg.rates "
                                                          "(lehmberg.scan.grid.task_seed)",
                                             "units": "1"})
@@ -446,6 +440,11 @@ class FileStore:
                 os.ftruncate(fd, start)  # keep the journal a valid prefix
             raise io.WriteError(exc.errno, f"cannot write {self.journal}: {exc.strerror}; "
                                            f"{self._resume_hint()}") from None
+        if os.fstat(fd).st_nlink == 0:  # unlinked: the directory vanished (or someone removed it)
+            raise io.WriteError(errno.ENOENT, f"cannot write {self.path}: its journal "
+                                              f"{self.journal} was removed while the scan ran "
+                                              "(did its directory vanish?); the finished tasks "
+                                              "are lost")
 
     def checkpoint(self, records: dict) -> None:
         """Rewrite the whole file from ``records`` through :func:`lehmberg.io.write_outputs`."""
@@ -467,10 +466,12 @@ class FileStore:
 
     def _resume_hint(self) -> str:
         n = len(self._records or ())
-        if self.journal.exists() and n:
+        if not n:
+            return "no task had finished"
+        if self.journal.exists():
             return (f"the journal {self.journal} keeps the {n} finished task(s): run the same "
                     "command again to resume")
-        return "no finished task is lost"
+        return f"the journal went with its directory: the {n} finished task(s) are lost"
 
     def close(self, complete: bool) -> None:
         """Delete the journal once the file holds every task (or nothing was done); unlock."""
