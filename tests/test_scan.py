@@ -1,5 +1,6 @@
 """``lehmberg.scan``, the library: the grid (axes, checks, limits, seeds), tasks through the face,
-the in-memory store, resume and failures.  No files, no Dask (test_scan_file.py, test_scan_dask.py)."""
+the in-memory store, resume and failures.  No files, no Dask (test_scan_file.py,
+test_scan_dask.py)."""
 
 import math
 
@@ -258,6 +259,7 @@ def test_dataset_layout(full):
             assert var.attrs["units"] == "1" and "in units of Gamma" in var.attrs["long_name"]
             assert var.attrs["ancillary_variables"] == f"{name}_err" and f"{name}_err" in ds
     x = ds.set_xindex("R_dir_label").sel(R_dir_label="x", kL=4.0, kR=6.0).squeeze()
-    (task,) = [t for t in Grid.build(**GRID).tasks if t.pair == "inter" and t.position[:3] == (1, 1, 1)]
+    (task,) = [t for t in Grid.build(**GRID).tasks
+               if t.pair == "inter" and t.position[:3] == (1, 1, 1)]
     assert float(x["inter_Gamma_ij"]) == full.saved[task.index]["Gamma_ij"]
     assert math.isfinite(float(x["inter_Gamma_ij_err"])) and float(x["inter_Gamma_ij_err"]) > 0

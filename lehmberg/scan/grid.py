@@ -48,7 +48,8 @@ DIRECTIONS = {"x": (1.0, 0.0, 0.0), "y": (0.0, 1.0, 0.0), "z": (0.0, 0.0, 1.0),
 
 
 class GridError(ValueError):
-    """Bad grid input; ``param`` names the parameter as the user wrote it (``--kL``, ``grid.kL``)."""
+    """Bad grid input; ``param`` names the parameter as the user wrote it (``--kL``, ``grid.kL``).
+    """
 
     def __init__(self, param, message):
         super().__init__(f"{param}: {message}")
@@ -57,7 +58,8 @@ class GridError(ValueError):
 
 
 def _checked(check, value, name, display):
-    """``check(value)``; a ValueError/TypeError of ``_checks`` becomes a GridError naming ``display``."""
+    """``check(value)``; a ValueError or TypeError of ``_checks`` becomes a GridError naming
+    ``display``."""
     try:
         return check(value)
     except (TypeError, ValueError) as exc:
@@ -186,7 +188,8 @@ def parse_values(value, param, allow_none=False):
     [None, 0.01]
     """
     if isinstance(value, dict):
-        if set(value) - {"start", "stop", "num", "spacing"} or not {"start", "stop", "num"} <= set(value):
+        keys = set(value)
+        if keys - {"start", "stop", "num", "spacing"} or not {"start", "stop", "num"} <= keys:
             raise GridError(param, "a range table needs start, stop, num and optionally spacing")
         return _range(value["start"], value["stop"], value["num"], value.get("spacing", "lin"),
                       param)
@@ -325,8 +328,10 @@ def task_seed(master_seed: int, point: dict) -> int:
     Examples
     --------
     >>> a = task_seed(7, {"pair": "intra", "kL": 3.0})
-    >>> a == task_seed(7, {"kL": 3.0, "pair": "intra"}), a == task_seed(8, {"pair": "intra", "kL": 3.0})
-    (True, False)
+    >>> a == task_seed(7, {"kL": 3.0, "pair": "intra"})
+    True
+    >>> a == task_seed(8, {"pair": "intra", "kL": 3.0})
+    False
     """
     text = json.dumps(point, sort_keys=True, separators=(",", ":"), allow_nan=False)
     digest = hashlib.sha256(text.encode()).digest()
@@ -434,7 +439,8 @@ class Grid:
             raise GridError(nm("directions"), "must be a table of name = [X, Y, Z]")
         custom = {}
         for name, vec in (directions or {}).items():
-            if name in DIRECTIONS or name.lower() == "none" or not name or any(c in name for c in ":, "):
+            if name in DIRECTIONS or name.lower() == "none" or not name or \
+                    any(c in name for c in ":, "):
                 raise GridError(nm("directions"), f"cannot redefine or use the name {name!r}")
             custom[name] = _direction(vec, f"{nm('directions')}.{name}", "direction", {}, False)[1]
         if kL is None:
@@ -613,7 +619,7 @@ def grid_from_toml(path, overrides=None, names=None) -> Grid:
         pairs = ["intra", "inter"]
         atoms = 1000                   # realised clouds (with method clouds or auto)
         [grid]
-        kL = [1, 3, 10, 30]            # or "1:30:4:log", or {start=1, stop=30, num=4, spacing="log"}
+        kL = [1, 3, 10, 30]            # or "1:30:4:log", or {start=1, stop=30, num=4}
         kR = "10:100:3:log"
         R_dir = ["z", "x", [1, 0, 1]]
         p_hat = ["x", "none"]

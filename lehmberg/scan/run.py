@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import math
 import os
 import time
@@ -331,16 +332,21 @@ def local_client(n_workers: int, threads: int | None = None, dashboard: int | No
         raise ValueError(f"workers must be in [1, {workers_max()}], got {n_workers!r}")
     threads = threads or max(1, cores // n)
     if dashboard is None:
-        scheduler = {"cls": __getattr__("QuietScheduler"), "options": {"host": "127.0.0.1", "dashboard": False}}
+        scheduler = {"cls": __getattr__("QuietScheduler"),
+                     "options": {"host": "127.0.0.1", "dashboard": False}}
     else:
-        scheduler = {"cls": Scheduler, "options": {"host": "127.0.0.1", "dashboard": True,
-                                                   "dashboard_address": f"127.0.0.1:{int(dashboard)}"}}
+        scheduler = {"cls": Scheduler,
+                     "options": {"host": "127.0.0.1", "dashboard": True,
+                                 "dashboard_address": f"127.0.0.1:{int(dashboard)}"}}
     worker = {"cls": Nanny, "options": {"nthreads": 1, "host": "127.0.0.1",
                                         "worker_class": __getattr__("QuietWorker"),
                                         "env": {"NUMBA_NUM_THREADS": str(threads)},
-                                        "silence_logs": 40}}
+                                        # a worker's own log (e.g. its last heartbeat racing
+                                        # the shutdown) is noise here: task errors come back
+                                        # through their results
+                                        "silence_logs": logging.CRITICAL}}
     with SpecCluster(scheduler=scheduler, workers={i: worker for i in range(n)},
-                     silence_logs=40, name="lehmberg-scan") as cluster, \
+                     silence_logs=logging.ERROR, name="lehmberg-scan") as cluster, \
             Client(cluster) as client:
         yield client
 

@@ -78,7 +78,8 @@ SEED_RULE = ("each task runs lehmberg.rates with the seed lehmberg.scan.grid.tas
 
 
 class ScanFileError(ValueError):
-    """An existing output file or journal that cannot be resumed (another grid, unreadable, locked)."""
+    """An existing output file or journal that cannot be resumed (another grid, unreadable,
+    locked)."""
 
 
 def journal_path(path) -> Path:
@@ -252,7 +253,8 @@ def _short(value):
 
 
 def _read_journal(fh, grid, path):
-    """Records of an open journal and the byte length of its valid part (a torn last line is cut)."""
+    """Records of an open journal and the byte length of its valid part (a torn last line is
+    cut)."""
     fh.seek(0)
     data = fh.read()
     records, good = {}, 0
@@ -280,6 +282,20 @@ def _read_journal(fh, grid, path):
 
 
 # ----------------------------------------------------------------------------- stores
+
+def _local_locks():
+    """While a Dask distributed client is the default, xarray guards netCDF writes with a
+    ``distributed.Lock`` named after the target, which fails for the in-memory target of
+    :func:`lehmberg.io.write_outputs`; the synchronous scheduler makes it a local lock."""
+    import sys
+
+    if "dask" not in sys.modules:
+        return contextlib.nullcontext()
+    import dask
+
+    return dask.config.set(scheduler="synchronous")
+
+
 
 class MemoryStore:
     """The in-memory twin of :class:`FileStore`: the same methods, no file, no lock.
@@ -450,7 +466,8 @@ class FileStore:
         """Rewrite the whole file from ``records`` through :func:`lehmberg.io.write_outputs`."""
         ds = dataset(self.grid, records, self.command)
         try:
-            io.write_outputs({self.path: ds}, force=True)
+            with _local_locks():
+                io.write_outputs({self.path: ds}, force=True)
         except (io.OutputError, io.WriteError) as exc:
             text = exc.strerror or str(exc)
             if "nothing was written" not in text:
