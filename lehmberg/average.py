@@ -32,16 +32,14 @@ import math
 import numba as nb
 import numpy as np
 
-from sampling import TwoClouds, make_rng
+from sampling import STREAMS, TwoClouds, make_rng
 
 from ._checks import MIN_BATCHES, SAMPLES_MIN, unit_vector
 from .kernels import combine, radial
 from .result import Rates
 
-__all__ = ["mc_rates", "estimate_pairs", "symmetrised_samples", "STREAMS"]
+__all__ = ["mc_rates", "estimate_pairs", "symmetrised_samples"]
 
-#: Seed-sequence stream of each pair of clouds.
-STREAMS = {"intra": 0, "inter": 1}
 
 _NCHUNKS = 64  # fixed chunking of every batch: results independent of the thread count
 _SHAPE_CODE = {"gaussian": 0, "cube": 1}
@@ -183,7 +181,7 @@ def _per_sample(r, px, py, pz, code, mx, my, mz, scale, inv_a2):
 def _law_params(clouds, which):
     """Numba arguments describing the difference law and the symmetrisation cut-off 1/a²."""
     shape, mean, scale = clouds.difference_law(which)
-    m = float(np.linalg.norm(mean))
+    m = math.hypot(*map(float, mean))  # distance of the cloud centres
     if m == 0.0:
         inv_a2 = 0.0  # symmetric density: symmetrise everywhere with unit weights
     elif shape == "gaussian":
@@ -234,7 +232,7 @@ def estimate_pairs(clouds, which="intra", p_hat=(1.0, 0.0, 0.0), samples=10**6, 
         single samples are heavy-tailed, a short run can underestimate its error
         and stop early; prefer the plane-wave estimator there.
     seed : int
-        Master seed; batch b uses ``make_rng(seed, STREAMS[which], b)``.
+        Master seed; batch b uses ``make_rng(seed, STREAMS['pairs'][which], b)``.
     batch_size : int, optional
         Samples per batch (default :func:`default_batch_size`).
     progress : callable, optional
@@ -254,7 +252,7 @@ def estimate_pairs(clouds, which="intra", p_hat=(1.0, 0.0, 0.0), samples=10**6, 
     batch = int(batch_size or default_batch_size(samples))
     nbatches = math.ceil(samples / batch)
     params = _law_params(clouds, which)
-    stream = STREAMS[which]
+    stream = STREAMS["pairs"][which]
     means = []
     target_met = None
     for b in range(nbatches):

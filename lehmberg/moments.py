@@ -31,7 +31,7 @@ from scipy.optimize import brentq, minimize_scalar
 __all__ = ["TwoLevel", "two_level", "mu_nu_from_Z", "P2_exact", "xi_steady", "xi_adiabatic",
            "integrate_two_level", "adiabatic_deviation", "optimize_Z", "max_gamma_add",
            "ThreeLevel", "three_level", "population_matrix", "populations", "population_steady",
-           "integrate_three_level", "xi_exp_longtime", "xi_exp_steady", "optical_depth",
+           "integrate_three_level", "xi_exp_longtime", "xi_exp_steady",
            "MomentSolution"]
 
 
@@ -892,58 +892,3 @@ def xi_exp_steady(p: ThreeLevel) -> tuple[float, float, float]:
     if n2 <= 1e-14:
         return math.nan, math.nan, math.nan
     return float(_lt(p, n[0], n[1])), float((n[0] - n[1]) / n2), float(n[0] / n2)
-
-
-# --------------------------------------------------------------------------------------------
-# From averaged rates to the optical depth
-# --------------------------------------------------------------------------------------------
-
-def optical_depth(N: float, kL: float, method: str = "reference", **kw) -> dict:
-    """d = N Γ_ij(k_L L) from the position-averaged rates inside one Gaussian cloud (SPEC §3).
-
-    Parameters
-    ----------
-    N : float
-        Atoms per cloud, > 0.
-    kL : float
-        k_L L > 0.
-    method : {"reference", "monte-carlo", "asymptote"}
-        ``"reference"`` (deterministic quadrature, :mod:`lehmberg.reference`),
-        ``"monte-carlo"`` (:func:`lehmberg.average.mc_rates`; ``samples``, ``seed`` in
-        kw) or ``"asymptote"`` (the paper's 3N/(4(k_L L)²), no error).
-    **kw
-        Passed to the estimator.
-
-    Returns
-    -------
-    dict
-        ``d``, ``d_err``, ``Gamma_ij``, ``Gamma_ij_err`` (units of Γ), ``source``,
-        ``d_asymptote``.
-
-    Examples
-    --------
-    >>> from lehmberg.moments import optical_depth
-    >>> out = optical_depth(1e6, 100.0)
-    >>> round(out["d"], 2), round(out["d_asymptote"], 2)
-    (74.99, 75.0)
-    """
-    N = _check("N", N, positive=True)
-    kL = _check("kL", kL, positive=True)
-    from .result import asymptote
-
-    if method == "reference":
-        from .reference import reference_rates
-
-        est = reference_rates(kL, **kw)
-        G, Gerr, source = est.Gamma_ij, est.Gamma_ij_err, f"reference ({est.error_kind})"
-    elif method == "monte-carlo":
-        from .average import mc_rates
-
-        est = mc_rates(kL, **kw)
-        G, Gerr, source = est.Gamma_ij, est.Gamma_ij_err, f"monte-carlo ({est.error_kind})"
-    elif method == "asymptote":
-        G, Gerr, source = asymptote(kL), 0.0, "asymptote 3/(4(k_L L)^2)"
-    else:
-        raise ValueError(f"unknown rates method {method!r}")
-    return {"d": N * G, "d_err": N * Gerr, "Gamma_ij": G, "Gamma_ij_err": Gerr, "source": source,
-            "d_asymptote": N * asymptote(kL)}

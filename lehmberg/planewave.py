@@ -64,18 +64,15 @@ import numba as nb
 import numpy as np
 from scipy.special import wofz
 
-from sampling import TwoClouds, make_rng
+from sampling import STREAMS, TwoClouds, make_rng
 
 from ._checks import MIN_BATCHES, SAMPLES_MIN, unit_vector
 from .pairsum import _FAST, _sincos
-from .pairsum import STREAMS as PAIR_STREAMS
 from .result import Rates
 
 __all__ = ["planewave_rates", "sample_directions", "gamma_integrand",
-           "g_integrand", "snapshot_pair_mean", "STREAMS"]
+           "g_integrand", "snapshot_pair_mean"]
 
-#: Seed-sequence streams (distinct from average.STREAMS and pairsum.STREAMS).
-STREAMS = {"intra": 20, "inter": 21}
 
 _TWO_PI3 = (2.0 * math.pi) ** 3
 
@@ -337,7 +334,7 @@ def planewave_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), s
     p = unit_vector(p_hat, "p_hat", allow_none=True)
     clouds = TwoClouds(shape, kL, 0.0 if kR is None else kR, R_dir)
     which = "intra" if kR is None else "inter"
-    stream = STREAMS[which]
+    stream = STREAMS["planewave"][which]
     L_t = _tangent_scale(clouds)
     realised = replicas is not None
     if realised:
@@ -370,7 +367,7 @@ def planewave_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), s
         rows = []
         for r in range(replicas):
             # the same snapshots as pairsum.cloud_rates with this seed; own stream for directions
-            a, b = clouds.realise(atoms, make_rng(seed, PAIR_STREAMS[which], r))
+            a, b = clouds.realise(atoms, make_rng(seed, STREAMS["clouds"][which], r))
             rows.append(snapshot_pair_mean(a, None if which == "intra" else b, p, L_t, shape,
                                            max_directions, make_rng(seed, stream, 1, r))[0])
             if progress is not None:

@@ -10,7 +10,16 @@ import math
 
 import numpy as np
 
-__all__ = ["GaussianCloud", "CubeCloud", "TwoClouds", "make_cloud", "make_rng", "SHAPES"]
+__all__ = ["GaussianCloud", "CubeCloud", "TwoClouds", "make_cloud", "make_rng", "SHAPES", "STREAMS"]
+
+#: The one table of seed-sequence streams: estimator → pair of clouds → stream key.  Batch b
+#: (or replica r) of an estimator draws from ``make_rng(seed, STREAMS[estimator][pair], b)``,
+#: so no two estimators or pairs share random numbers for the same master seed.
+STREAMS = {
+    "pairs": {"intra": 0, "inter": 1},        # independent pairs (lehmberg.average)
+    "clouds": {"intra": 10, "inter": 11},     # realised clouds' positions (lehmberg.pairsum)
+    "planewave": {"intra": 20, "inter": 21},  # emission directions (lehmberg.planewave)
+}
 
 
 def make_rng(seed, *key):
