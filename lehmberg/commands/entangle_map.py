@@ -104,7 +104,7 @@ def run(args):
              "p_hat": None if p_hat is None else list(map(float, p_hat)), "R_dir": [0.0, 0.0, 1.0],
              "kL_transfer": m["kL_transfer"], "separated_R_over_L": m["separated"],
              "method": "reference quadrature for k_L L <= kL_transfer; beyond, c and g_x transferred "
-                       "from kL_transfer for separated clouds (error bound |q(kL_T) - q(kL_T/3)|/8 "
+                       "from kL_transfer for separated clouds (error |f(kL_T) - f(kL_T/3)|/8 "
                        "propagated), g_in from plane waves (standard error propagated); errors of "
                        "reference points (< 1e-10) are not propagated",
              "experiments": {lab: {"kL": k, "u": uu} for lab, k, uu in exps}}
