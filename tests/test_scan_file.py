@@ -433,6 +433,16 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(argv, option, tmp_path,
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_file_that_is_no_scheduler_file_is_refused(tmp_path, cli):
+    other = tmp_path / "ok.toml"
+    other.write_text("[grid]\nkL = [1]\n")
+    status, _, err = cli("scan", "--kL", "1", "--scheduler", str(other),
+                         "--out", str(tmp_path / "x.nc"))
+    line = one_line(err)
+    assert status == 2 and "--scheduler" in line and "not a Dask scheduler file" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.toml"]
+
+
 @pytest.mark.parametrize("case", list(TOMLS))
 def test_bad_toml_is_one_line_naming_file_and_key(case, tmp_path, cli):
     path = _toml(tmp_path, TOMLS[case])

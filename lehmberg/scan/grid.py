@@ -484,7 +484,8 @@ class Grid:
         seen = set()
         for task in self.tasks:
             p = task.payload
-            key = (p["pair"], p["kL"], p["kR"], tuple(p["R_dir"] or ()), p["method"], p["samples"])
+            key = (p["pair"], p["kL"], p["kR"], tuple(p["R_dir"] or ()),
+                   tuple(p["p_hat"] or ()), p["method"], p["samples"])
             if key in seen:
                 continue
             seen.add(key)
