@@ -245,7 +245,7 @@ def reference_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), s
     >>> from lehmberg.reference import reference_rates
     >>> est = reference_rates(100.0)
     >>> print(f"{est.Gamma_ij * 100.0**2:.8f}")  # 3/4 − 3/(4 (k_L L)²) + ...
-    0.74992500
+    0.74992501
     """
     if shape != "gaussian":
         raise ValueError(f"shape={shape!r}: the quadrature reference covers Gaussian clouds only")
