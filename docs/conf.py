@@ -80,6 +80,9 @@ API_MODULES = [
     ("lehmberg.moments", "Moment equations: two- and three-level models (Secs. III D, IV)"),
     ("lehmberg.gaussian", "Two-mode Gaussian model from the averaged rates (SPEC §8)"),
     ("lehmberg.cs133", "Cs-133 preset (Steck, Cesium D Line Data)"),
+    ("lehmberg.entanglement_map", "Maps of the entanglement over size and separation"),
+    ("lehmberg.scan", "Parameter scans: grids, store, execution"),
+    ("lehmberg.io", "The one writer: CF netCDF-4 and figures, atomic"),
     ("sampling.clouds", "Clouds of atoms and random streams"),
 ]
 

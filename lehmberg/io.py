@@ -200,10 +200,14 @@ def put_rates(ds, results: dict, N=None):
 def _render(target: Path, obj) -> bytes:
     """The bytes of one output, made in memory (no file is touched)."""
     if hasattr(obj, "to_netcdf"):
+        import dask
+
         obj = obj.copy()
         for name in obj.variables:  # CF: no _FillValue on coordinates; NaN marks missing data
             obj[name].encoding["_FillValue"] = None
-        return bytes(obj.to_netcdf(engine="h5netcdf", invalid_netcdf=False))
+        # in memory, in this thread: no distributed lock even when a Dask client is the default
+        with dask.config.set(scheduler="synchronous"):
+            return bytes(obj.to_netcdf(engine="h5netcdf", invalid_netcdf=False))
     if hasattr(obj, "savefig"):
         fmt = target.suffix.lstrip(".").lower()
         buf = io.BytesIO()
