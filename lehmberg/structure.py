@@ -51,14 +51,14 @@ part of g is smooth (entire) with the Fourier transform
 and g = g_l + g_s pointwise for r ≠ 0, with g_l = −(3/2)[F + F'/r + s (F'' − F'/r)],
 F = Re G_l = Re[e^{ir} erf(r/a + ia/2)]/r, s = (p̂·r̂)²::
 
-    S_g = (2π)⁻³ ∫d³q ĝ_l(q) (S_a(ẑ+q) S_b(ẑ+q)* − δ_ab N) ... (E2, long part, see below)
+    S_g = (2π)⁻³ ∫d³q ĝ_l(q) (S_a(ẑ+q) S_b(ẑ+q)* − δ_ab N)      (E2: long part, self terms out)
           + Σ_(pairs, r < r_c) e^{ik_L·r} g_s(r)                  (short part, cell list)
 
 The long part is integrated in spherical coordinates q = κq̂: κ on [0, 2] by an even
 Gauss–Legendre rule symmetric about κ = 1 (so the principal value at the shell is taken
 exactly: Σ w_i/(κ_i − 1) = 0) and on [2, q_max] by Gauss–Legendre, each shell with the
 exact sphere rule of degree κD; all nodes go through one type-3 NUFFT per cloud (in
-chunks of nodes).  The self terms use g_l(0).  F is represented by a Chebyshev series in
+chunks of nodes).  F is represented by a Chebyshev series in
 t = r² on [0, r_c²] fitted once per a (from scipy's erf of complex argument), so g_s =
 g − g_l costs one sincos and three Clenshaw sums per pair.  a, q_max and r_c are chosen
 by :func:`ewald_parameters` (measured error < 1e-8 relative against the direct sum).
@@ -95,9 +95,9 @@ try:  # finufft is a declared dependency; a platform without a wheel falls back
 except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
     _finufft = None
 
-__all__ = ["ENGINE", "EPS", "PairSums", "sphere_rule", "structure_factors", "gamma_pair_sum",
-           "g_pair_sum", "pair_sums", "ewald_parameters", "estimate_memory", "check_memory",
-           "available_memory"]
+__all__ = ["ENGINE", "EPS", "sphere_rule", "structure_factors", "gamma_pair_sum", "g_pair_sum",
+           "near_pair_sum", "near_expectation", "ewald_parameters", "estimate_memory",
+           "check_memory", "available_memory", "predicted_seconds"]
 
 #: The engine in use: "finufft" or the fallback ("fast pair kernel (finufft not importable)").
 ENGINE = "finufft" if _finufft is not None else "fast pair kernel (finufft not importable)"
@@ -219,31 +219,34 @@ def _rule_for(D, D_t, extra=2):
 
 # ----------------------------------------------------------------------------- finufft
 
-def _w(eps):
-    """finufft's spreading width at upsampling 2: ⌈log10(10/eps)⌉."""
-    return int(math.ceil(-math.log10(eps / 10.0)))
+def _w(eps, ups=_UPSAMP):
+    """finufft's spreading width: ⌈log10(10/eps)⌉ at upsampling 2, ≈ 1.6× that at 1.25 (<= 16)."""
+    w = int(math.ceil(-math.log10(eps / 10.0)))
+    return w if ups >= 2.0 else min(16, int(math.ceil(1.6 * w)))
 
 
-def _nf(X, S, eps):
+def _nf(X, S, eps, ups=_UPSAMP):
     """finufft type-3 fine-grid size per axis for source half-width X, target half-width S."""
-    return max(2 * _w(eps), int(2.0 * _UPSAMP * S * X / math.pi) + _w(eps) + 1)
+    w = _w(eps, ups)
+    return max(2 * w, int(2.0 * ups * S * X / math.pi) + w + 1)
 
 
-def _grid_bytes(X, S, eps):
-    n = np.prod([_nf(x, s, eps) for x, s in zip(X, S)])
-    return 16.0 * n * (1.0 + _UPSAMP**3)  # spreading grid + the inner type-2 grid
+def _grid_bytes(X, S, eps, ups=_UPSAMP):
+    n = float(np.prod([_nf(x, s, eps, ups) for x, s in zip(X, S)]))
+    return 16.0 * n * (1.0 + ups**3)  # spreading grid + the inner type-2 grid
 
 
-def _blocks(X, S, eps, budget):
+def _blocks(X, S, eps, budget, ups=_UPSAMP):
     """Blocks per axis so that one transform's grids stay within ``budget`` bytes."""
     k = 1
-    while _grid_bytes(np.asarray(X) / k, S, eps) > budget and k < 64:
+    while _grid_bytes(np.asarray(X) / k, S, eps, ups) > budget and k < 64:
         k += 1
     return k
 
 
 def structure_factors(pos, K, eps: float = EPS, grid_budget: float = _GRID_BUDGET,
-                      progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+                      progress: Callable[[int, int], None] | None = None,
+                      upsampfac: float = _UPSAMP) -> np.ndarray:
     """S(K) = Σ_j e^{iK·r_j} at many wave vectors by type-3 NUFFT (finufft).
 
     Parameters
@@ -259,6 +262,8 @@ def structure_factors(pos, K, eps: float = EPS, grid_budget: float = _GRID_BUDGE
         (S = Σ_b e^{iK·c_b} S_b, c_b the block centres).
     progress : callable, optional
         ``progress(blocks_done, blocks)``.
+    upsampfac : float
+        finufft upsampling, 2 (default) or 1.25 (grids 4.6× smaller, tolerance >= 1e-11).
 
     Returns
     -------
@@ -280,7 +285,7 @@ def structure_factors(pos, K, eps: float = EPS, grid_budget: float = _GRID_BUDGE
     lo, hi = pos.min(axis=1), pos.max(axis=1)
     kc = 0.5 * (K.max(axis=0) + K.min(axis=0))
     S_half = np.maximum(0.5 * (K.max(axis=0) - K.min(axis=0)), 1e-3)
-    k = _blocks(0.5 * (hi - lo), S_half, eps, grid_budget)
+    k = _blocks(0.5 * (hi - lo), S_half, eps, grid_budget, upsampfac)
     out = np.zeros(K.shape[0], dtype=np.complex128)
     kx, ky, kz = (np.ascontiguousarray(K[:, d]) for d in range(3))
     if k == 1:
@@ -301,7 +306,7 @@ def structure_factors(pos, K, eps: float = EPS, grid_budget: float = _GRID_BUDGE
         sub = pos if sel is None else pos[:, sel]
         x, y, z = (np.ascontiguousarray(sub[d] - c[d]) for d in range(3))
         s = _finufft.nufft3d3(x, y, z, np.ones(x.shape[0], dtype=np.complex128), kx, ky, kz,
-                              eps=eps, isign=1, upsampfac=_UPSAMP, nthreads=_nthreads())
+                              eps=eps, isign=1, upsampfac=upsampfac, nthreads=_nthreads())
         out += s * np.exp(1j * (K @ c))
         del x, y, z, s, sub
         if progress is not None:
@@ -371,3 +376,471 @@ def gamma_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), eps: float = EPS,
     prog_b = None if progress is None else (lambda i, n: progress(n + i, 2 * n))
     Sb = structure_factors(pb, K, eps, grid_budget, prog_b)
     return complex(np.dot(w, Sa * np.conj(Sb)))
+
+
+# ----------------------------------------------------------------------------- Ḡ (Ewald split)
+
+@dataclasses.dataclass(frozen=True)
+class _Split:
+    """Ewald split of g: screening width a, real-space cut r_c, k-space cut q_max and the
+    Chebyshev series (in x = 2t/r_c² − 1, t = r²) of F = Re G_l and of its t-derivatives."""
+
+    a: float
+    r_c: float
+    q_max: float
+    c0: np.ndarray
+    c1: np.ndarray
+    c2: np.ndarray
+
+    def g_long(self, t, s, dip):
+        """g_l at t = r², s = (p̂·r̂)² (dip = 1 with the dipole factor, 0 without)."""
+        x = 2.0 * np.asarray(t) / (self.r_c * self.r_c) - 1.0
+        P, P1, P2 = (_cheb.chebval(x, c) for c in (self.c0, self.c1, self.c2))
+        return -1.5 * (P + dip * (2.0 * P1 + 4.0 * s * np.asarray(t) * P2))
+
+
+def _F(r, a):
+    """F(r) = Re G_l(r) = Re[e^{ir} erf(r/a + ia/2)]/r (smooth, even; r > 0)."""
+    from scipy.special import erf
+    return (np.exp(1j * r) * erf(r / a + 0.5j * a)).real / r
+
+
+def _split(a, r_c, q_max, n=96):
+    T = r_c * r_c
+    k = np.arange(n)
+    x = np.cos(math.pi * (k + 0.5) / n)  # Chebyshev points of the first kind (no endpoint)
+    t = 0.5 * T * (x + 1.0)
+    c0 = _cheb.chebfit(x, _F(np.sqrt(t), a), n - 1)
+    c0 = c0[: int(np.nonzero(np.abs(c0) > 1e-15 * np.abs(c0).max())[0][-1]) + 1]
+    c1 = _cheb.chebder(c0) * (2.0 / T)  # dP/dt
+    c2 = _cheb.chebder(c1) * (2.0 / T)  # d²P/dt²
+    return _Split(float(a), float(r_c), float(q_max), c0, c1, c2)
+
+
+def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = None,
+                     tol: float = 1e-9) -> tuple[float, float, float]:
+    """Screening width a, real-space cut r_c and k-space cut q_max of the Ewald split.
+
+    The cuts make both neglected tails <= ``tol`` relative to the near-field scale:
+    r_c = a √(a²/4 + ln(1/tol)) (g_s ∝ e^{a²/4 − r²/a²}) and
+    q_max = √(1 + 4 ln(1/tol)/a²) (ĝ_l ∝ e^{−a²(q²−1)/4}).  Without ``a`` it balances the
+    measured costs of the two parts: pairs within r_c (N·n̄·(4π/3) r_c³, ~1.2·10⁸ per s)
+    against quadrature nodes (~D³ q_max³/24, ~1.5·10⁶ per s) and atoms × node chunks.
+
+    Parameters
+    ----------
+    n_atoms : int
+        Atoms (both clouds together).
+    density : float
+        Mean density seen by an atom, n̄ = Σ_i n(r_i)/N, in k_L³.
+    D : float
+        Bound on the pair distances (k_L units).
+    a : float, optional
+        Fix the screening width instead of balancing.
+    tol : float
+        Neglected tails, relative.
+
+    Returns
+    -------
+    (a, r_c, q_max) : floats
+
+    Examples
+    --------
+    >>> from lehmberg.structure import ewald_parameters
+    >>> a, r_c, q_max = ewald_parameters(10**6, 60.0, 80.0)
+    >>> 0.3 < a < 3.0 and r_c > 3 * a
+    True
+    """
+    L = math.log(1.0 / tol)
+
+    def cuts(a):
+        return a * math.sqrt(a * a / 4.0 + L), math.sqrt(1.0 + 4.0 * L / (a * a))
+
+    if a is not None:
+        return (float(a),) + cuts(float(a))
+
+    def cost(a):
+        r_c, q_max = cuts(a)
+        pairs = n_atoms * density * (4.0 * math.pi / 3.0) * r_c**3
+        nodes = (D * q_max) ** 3 / 24.0 + 500.0
+        chunks = 1.0 + nodes / _NODE_CHUNK
+        return pairs / 1.2e8 + nodes / 1.5e6 + n_atoms * chunks / 3e6
+
+    grid = np.geomspace(0.15, 6.0, 80)
+    best = float(grid[int(np.argmin([cost(x) for x in grid]))])
+    return (best,) + cuts(best)
+
+
+def _kappa_rule(D, a, q_max):
+    """κ nodes and weights: even Gauss–Legendre on [0, 2] (symmetric about the pole κ = 1)
+    and Gauss–Legendre on [2, q_max], both resolving e^{iκt}, |t| <= D."""
+    n1 = max(16, int(math.ceil((2.0 * D + _margin(D) + 8) / 2.0)))
+    n1 += n1 % 2
+    x, w = leggauss(n1)
+    kap, wk = [x + 1.0], [w]
+    if q_max > 2.0:
+        h = 0.5 * (q_max - 2.0)
+        deg = D * h + _margin(D * h) + 0.5 * a * a * h * q_max + 8
+        n2 = max(8, int(math.ceil(deg / 2.0)) + 4)
+        x, w = leggauss(n2)
+        kap.append(2.0 + h * (x + 1.0))
+        wk.append(h * w)
+    return np.concatenate(kap), np.concatenate(wk)
+
+
+def _long_nodes(D, D_t, axis, split, p):
+    """Yield (K, weight) chunks of the long-part quadrature (Eq. E2): weight includes
+    (2π)⁻³ κ² w_κ w_Ω ĝ_l(κq̂)."""
+    kap, wk = _kappa_rule(D, split.a, split.q_max)
+    Ks, Ws, n = [], [], 0
+    for k, wkk in zip(kap, wk):
+        q, w = sphere_rule(*_rule_for(k * D, k * D_t), axis=axis)
+        shape = 1.0 if p is None else 1.0 - k * k * (q @ p) ** 2
+        gl = -6.0 * math.pi * shape * math.exp(-split.a**2 * (k * k - 1.0) / 4.0) / (k * k - 1.0)
+        Ks.append(np.array([0.0, 0.0, 1.0]) + k * q)
+        Ws.append(w * (wkk * k * k / (2.0 * math.pi) ** 3) * gl)
+        n += w.size
+        if n >= _NODE_CHUNK:
+            yield np.concatenate(Ks), np.concatenate(Ws)
+            Ks, Ws, n = [], [], 0
+    if Ks:
+        yield np.concatenate(Ks), np.concatenate(Ws)
+
+
+def _count_long_nodes(D, D_t, a, q_max):
+    kap, _ = _kappa_rule(D, a, q_max)
+    return int(sum(np.prod(_rule_for(k * D, k * D_t)) for k in kap))
+
+
+# cell list ------------------------------------------------------------------------------
+
+from .pairsum import _FAST, _sincos  # noqa: E402  (the branch-free sincos of the pair kernel)
+
+_NCH = 64
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+def _cheb_eval(c, x):
+    """Clenshaw sum Σ c_k T_k(x)."""
+    b1 = 0.0
+    b2 = 0.0
+    x2 = 2.0 * x
+    for k in range(c.shape[0] - 1, 0, -1):
+        b1, b2 = c[k] + x2 * b1 - b2, b1
+    return c[0] + x * b1 - b2
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+def _g_short(dx, dy, dz, px, py, pz, dip, inv_T, c0, c1, c2):
+    """(g_s, g) at separation d (units of Γ): g_s = g − g_l, g the full kernel."""
+    r2 = dx * dx + dy * dy + dz * dz
+    r = math.sqrt(r2)
+    inv_r = 1.0 / r
+    pr = px * dx + py * dy + pz * dz
+    s = pr * pr / r2
+    sx, cx = _sincos(r)
+    g = 1.5 * (-(1.0 - s) * cx * inv_r + (dip - 3.0 * s) * (sx + cx * inv_r) * inv_r * inv_r)
+    x = 2.0 * r2 * inv_T - 1.0
+    gl = _cheb_eval(c0, x)
+    if dip != 0.0:
+        gl += 2.0 * _cheb_eval(c1, x) + 4.0 * s * r2 * _cheb_eval(c2, x)
+    return g + 1.5 * gl, g
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+def _g_only(dx, dy, dz, px, py, pz, dip):
+    """g at separation d (units of Γ)."""
+    r2 = dx * dx + dy * dy + dz * dz
+    inv_r = 1.0 / math.sqrt(r2)
+    pr = px * dx + py * dy + pz * dz
+    s = pr * pr * inv_r * inv_r
+    sx, cx = _sincos(r2 * inv_r)
+    return 1.5 * (-(1.0 - s) * cx * inv_r + (dip - 3.0 * s) * (sx + cx * inv_r) * inv_r * inv_r)
+
+
+@nb.njit(parallel=True, cache=True, fastmath=_FAST, error_model="numpy")
+def _short_sum(xa, ya, za, ca, sa, cell_a, xb, yb, zb, cb, sb, starts, dims, same,
+               rc2, rn2, px, py, pz, dip, inv_T, c0, c1, c2, short):
+    """Σ over pairs with r < r_c of e^{i(z_i−z_j)} g_s and over r < r_n of e^{i(z_i−z_j)} g.
+
+    b's atoms are sorted by cell (``starts``: CSR offsets over the dims[0]·dims[1]·dims[2]
+    cells), ``cell_a`` holds the (ix, iy, iz) cell of each atom of a in b's grid.  ``same``:
+    a is b (pairs j > i only, conjugates added by the caller); ``short`` False: the near
+    sum alone (g_s not evaluated).  Fixed chunks over a: the
+    result does not depend on the thread count.  Returns (nch, 5): Re, Im of the g_s sum,
+    Re, Im of the near g sum and the number of near pairs.
+    """
+    n = xa.shape[0]
+    out = np.zeros((_NCH, 5))
+    nx, ny, nz = dims[0], dims[1], dims[2]
+    for ch in nb.prange(_NCH):
+        lo = ch * n // _NCH
+        hi = (ch + 1) * n // _NCH
+        t0 = t1 = t2 = t3 = t4 = 0.0
+        for i in range(lo, hi):
+            ix, iy, iz = cell_a[0, i], cell_a[1, i], cell_a[2, i]
+            a0 = a1 = a2 = a3 = 0.0
+            for jx in range(max(ix - 1, 0), min(ix + 2, nx)):
+                for jy in range(max(iy - 1, 0), min(iy + 2, ny)):
+                    for jz in range(max(iz - 1, 0), min(iz + 2, nz)):
+                        cell = (jx * ny + jy) * nz + jz
+                        j0 = starts[cell]
+                        j1 = starts[cell + 1]
+                        if same:
+                            j0 = max(j0, i + 1)
+                        for j in range(j0, j1):
+                            dx = xa[i] - xb[j]
+                            dy = ya[i] - yb[j]
+                            dz = za[i] - zb[j]
+                            r2 = dx * dx + dy * dy + dz * dz
+                            if r2 < rc2:
+                                if short:
+                                    gs, g = _g_short(dx, dy, dz, px, py, pz, dip, inv_T, c0, c1, c2)
+                                    a0 += cb[j] * gs
+                                    a1 += sb[j] * gs
+                                else:
+                                    g = _g_only(dx, dy, dz, px, py, pz, dip)
+                                if r2 < rn2:
+                                    a2 += cb[j] * g
+                                    a3 += sb[j] * g
+                                    t4 += 1.0
+            # e^{iz_i} (a0 − i a1)
+            t0 += ca[i] * a0 + sa[i] * a1
+            t1 += sa[i] * a0 - ca[i] * a1
+            t2 += ca[i] * a2 + sa[i] * a3
+            t3 += sa[i] * a2 - ca[i] * a3
+        out[ch, 0] = t0
+        out[ch, 1] = t1
+        out[ch, 2] = t2
+        out[ch, 3] = t3
+        out[ch, 4] = t4
+    return out
+
+
+def _grid(pos, h, lo, dims):
+    idx = np.floor((pos - lo[:, None]) / h).astype(np.int64)
+    np.clip(idx, 0, (dims - 1)[:, None], out=idx)
+    return idx
+
+
+def _short_part(pa, pb, p, split, r_near):
+    """(S_short, S_near, n_near) with the cell list (cell side >= r_c, at most ~2N cells).
+
+    ``split`` None: the near sum alone (S_short = 0)."""
+    same = pb is None
+    pbb = pa if same else pb
+    lo = pbb.min(axis=1)
+    ext = pbb.max(axis=1) - lo
+    short = split is not None
+    if not short:
+        split = _Split(1.0, max(r_near, 1e-300), 0.0, np.zeros(1), np.zeros(1), np.zeros(1))
+    h = max(split.r_c, r_near)
+    n_b = pbb.shape[1]
+    while np.prod(np.floor(ext / h) + 1) > 2 * n_b + 64:
+        h *= 1.25
+    dims = (np.floor(ext / h) + 1).astype(np.int64)
+    cell_b = _grid(pbb, h, lo, dims)
+    lin = (cell_b[0] * dims[1] + cell_b[1]) * dims[2] + cell_b[2]
+    order = np.argsort(lin, kind="stable")
+    starts = np.searchsorted(lin[order], np.arange(int(np.prod(dims)) + 1)).astype(np.int64)
+    xb, yb, zb = (np.ascontiguousarray(pbb[d, order]) for d in range(3))
+    cb, sb = np.cos(zb), np.sin(zb)
+    if same:
+        xa, ya, za, ca, sa = xb, yb, zb, cb, sb
+        cell_a = np.ascontiguousarray(cell_b[:, order])
+    else:
+        xa, ya, za = (np.ascontiguousarray(pa[d]) for d in range(3))
+        ca, sa = np.cos(za), np.sin(za)
+        cell_a = np.ascontiguousarray(np.floor((pa - lo[:, None]) / h).astype(np.int64))
+        # atoms of a outside b's grid: park them two cells away (no neighbours) when far
+        for d in range(3):
+            np.clip(cell_a[d], -2, dims[d] + 1, out=cell_a[d])
+    px, py, pz, dip = (0.0, 0.0, 0.0, 0.0) if p is None else (float(p[0]), float(p[1]), float(p[2]), 1.0)
+    out = _short_sum(xa, ya, za, ca, sa, cell_a, xb, yb, zb, cb, sb, starts, dims, same,
+                     split.r_c**2, r_near**2, px, py, pz, dip, 1.0 / split.r_c**2,
+                     split.c0, split.c1, split.c2, short).sum(axis=0)
+    short = complex(out[0], out[1])
+    near = complex(out[2], out[3])
+    if same:
+        return complex(2.0 * short.real), complex(2.0 * near.real), int(2 * out[4])
+    return short, near, int(out[4])
+
+
+def _mean_density(pos, h=None):
+    """n̄ = Σ_i n(r_i)/N estimated on a coarse grid (k_L³)."""
+    n = pos.shape[1]
+    ext = np.maximum(np.ptp(pos, axis=1), 1e-9)
+    if h is None:
+        h = float(max(ext.max() / 24.0, 1e-9))
+    dims = (np.floor(ext / h) + 1).astype(np.int64)
+    idx = _grid(pos, h, pos.min(axis=1), dims)
+    lin = (idx[0] * dims[1] + idx[1]) * dims[2] + idx[2]
+    counts = np.bincount(lin)
+    return float((counts.astype(np.float64) ** 2).sum() / n / h**3)
+
+
+def g_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), eps: float = EPS, a_screen: float | None = None,
+               tol: float = 1e-9, near_radius: float = 1.0,
+               progress: Callable[[int, int], None] | None = None) -> tuple[complex, complex, int]:
+    """S_g = Σ_(i,j) e^{ik_L·(r_i−r_j)} g(r_i − r_j) of one realisation by the Ewald split.
+
+    Long part by structure factors on a spherical-shell quadrature (Eq. E2), short part
+    over neighbours with a cell list (module docstring).
+
+    Parameters
+    ----------
+    a, b : array_like, shape (3, N) or (N, 3)
+        Positions in units of 1/k_L (``b=None``: ordered pairs i ≠ j of ``a``).
+    p_hat : 3-vector or None
+        Dipole direction; None: no dipole factor (g = −(3/2) cos x/x).
+    eps : float
+        finufft tolerance.
+    a_screen : float, optional
+        Ewald screening width (default: balanced by :func:`ewald_parameters`).
+    tol : float
+        Neglected Ewald tails, relative to the near-field scale.
+    near_radius : float
+        Also return the sum over pairs closer than this (k_L units, <= r_c is free).
+    progress : callable, optional
+        ``progress(steps_done, steps)``.
+
+    Returns
+    -------
+    (complex, complex, int)
+        S_g, the same sum restricted to pairs with |r_i − r_j| < near_radius, and the
+        number of those (ordered) pairs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lehmberg.structure import g_pair_sum
+    >>> from lehmberg.pairsum import fast_pair_sum
+    >>> r = np.random.default_rng(2).normal(scale=2.0, size=(400, 3))
+    >>> exact = fast_pair_sum(r)[1]
+    >>> bool(abs(g_pair_sum(r)[0] - exact) < 1e-6 * abs(exact))
+    True
+    """
+    p = unit_vector(p_hat, "p_hat", allow_none=True)
+    pa = _soa(a, "a")
+    pb = None if b is None else _soa(b, "b")
+    near_radius = float(near_radius)
+    if not (math.isfinite(near_radius) and near_radius >= 0.0):
+        raise ValueError(f"near_radius must be finite and >= 0, got {near_radius!r}")
+    axis, D, D_t = _band(pa, pb)
+    n_all = pa.shape[1] + (0 if pb is None else pb.shape[1])
+    dens = _mean_density(pa if pb is None else np.concatenate([pa, pb], axis=1))
+    a_s, r_c, q_max = ewald_parameters(n_all, dens, D, a_screen, tol)
+    r_c = max(r_c, near_radius)
+    split = _split(a_s, r_c, q_max)
+    chunks = list(_long_nodes(D, D_t, axis, split, p))
+    eps_long = max(eps, 1e-9)  # upsampling 1.25 keeps the grids small (its floor is ~1e-11)
+    steps = len(chunks) * (1 if pb is None else 2) + 1
+    done = 0
+    long = 0j
+    for K, w in chunks:
+        Sa = structure_factors(pa, K, eps_long, upsampfac=1.25)
+        if pb is None:
+            long += np.dot(w, Sa.real * Sa.real + Sa.imag * Sa.imag - pa.shape[1])
+        else:
+            done += 1
+            if progress is not None:
+                progress(done, steps)
+            long += np.dot(w, Sa * np.conj(structure_factors(pb, K, eps_long, upsampfac=1.25)))
+        done += 1
+        if progress is not None:
+            progress(done, steps)
+    short, near, n_near = _short_part(pa, pb, p, split, near_radius)
+    if progress is not None:
+        progress(steps, steps)
+    return complex(long) + short, near, n_near
+
+
+def near_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), radius: float = 1.0) -> tuple[complex, int]:
+    """Σ over pairs closer than ``radius`` of e^{ik_L·(r_i−r_j)} g(r_i − r_j), and their number.
+
+    A cell list (cells of side >= radius): O(N + near pairs).  Positions as in
+    :func:`g_pair_sum`; ordered pairs i ≠ j inside one cloud (``b=None``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lehmberg.structure import near_pair_sum
+    >>> from lehmberg.kernels import g
+    >>> r = np.array([[0.0, 0.0, 0.0], [0.3, 0.0, 0.0], [5.0, 0.0, 0.0], [0.0, 9.0, 0.0]])
+    >>> s, n = near_pair_sum(r, radius=1.0)
+    >>> n, bool(abs(s - 2 * g([0.3, 0.0, 0.0])) < 1e-12)
+    (2, True)
+    """
+    p = unit_vector(p_hat, "p_hat", allow_none=True)
+    radius = float(radius)
+    if not (math.isfinite(radius) and radius > 0.0):
+        raise ValueError(f"radius must be finite and > 0, got {radius!r}")
+    pa = _soa(a, "a")
+    pb = None if b is None else _soa(b, "b")
+    _, near, n = _short_part(pa, pb, p, None, radius)
+    return near, n
+
+
+def near_expectation(law, p_hat=(1.0, 0.0, 0.0), radius: float = 1.0, n: int = 32) -> complex:
+    """E[e^{ik_L·r} g(r) 1(|r| < radius)] for the separation law of two atoms (PV at r = 0).
+
+    The pair mean of the near pairs of a realised cloud has this expectation; the 1/r³ near
+    field makes its scatter heavy-tailed (infinite variance), so the honest estimator of Ḡ
+    replaces the sampled near sum by this number (``pairsum.cloud_rates``).  Computed by a
+    product rule in spherical coordinates (Gauss–Legendre in r, and per octant in cos θ and
+    φ, so the kinks of a cube's triangular law lie on cell edges); the angular rule
+    integrates (1 − 3s) to zero, which takes the principal value.
+
+    Parameters
+    ----------
+    law : tuple
+        ``sampling.TwoClouds.difference_law(which)``: ("gaussian", mean, variance per axis)
+        or ("cube", mean, L).
+    p_hat : 3-vector or None
+        Dipole direction (None: no dipole factor).
+    radius : float
+        Near radius (k_L units).
+    n : int
+        Nodes per dimension and octant.
+
+    Returns
+    -------
+    complex
+        The expectation, in units of Γ.
+
+    Examples
+    --------
+    >>> from lehmberg.structure import near_expectation
+    >>> from sampling import TwoClouds
+    >>> e = near_expectation(TwoClouds("gaussian", 3.0).difference_law("intra"))
+    >>> abs(e.imag) < 1e-15, e.real < 0
+    (True, True)
+    """
+    p = unit_vector(p_hat, "p_hat", allow_none=True)
+    kind, mean, scale = law
+    mean = np.asarray(mean, dtype=np.float64)
+    xr, wr = leggauss(int(n))
+    r = 0.5 * radius * (xr + 1.0)
+    wr = 0.5 * radius * wr
+    xu, wu = leggauss(int(n))
+    ct = np.concatenate([0.5 * (xu + 1.0), 0.5 * (xu - 1.0)])  # cos θ on [0, 1] and [−1, 0]
+    wct = np.concatenate([0.5 * wu, 0.5 * wu])
+    ph = np.concatenate([0.25 * math.pi * (xu + 1.0) + 0.5 * math.pi * k for k in range(4)])
+    wph = np.tile(0.25 * math.pi * wu, 4)
+    st = np.sqrt(1.0 - ct * ct)
+    u = np.stack(np.broadcast_arrays((st[:, None] * np.cos(ph)), (st[:, None] * np.sin(ph)),
+                                     ct[:, None]), axis=-1).reshape(-1, 3)
+    wu_ = (wct[:, None] * wph).ravel()
+    d = r[:, None, None] * u[None, :, :]  # (nr, nang, 3)
+    if kind == "gaussian":
+        dens = np.exp(-np.sum((d - mean) ** 2, axis=-1) / (2.0 * scale)) / (2.0 * math.pi * scale) ** 1.5
+    else:
+        dens = np.prod(np.clip(1.0 - np.abs(d - mean) / scale, 0.0, None), axis=-1) / scale**3
+    if p is None:
+        g = -1.5 * np.cos(r)[:, None] / r[:, None] * np.ones(u.shape[0])
+    else:
+        s = (u @ p) ** 2
+        x = r[:, None]
+        g = 1.5 * (-(1.0 - s) * np.cos(x) / x + (1.0 - 3.0 * s) * (np.sin(x) / x**2 + np.cos(x) / x**3))
+    val = np.einsum("ij,j,i->", dens * np.exp(1j * d[..., 2]) * g, wu_, wr * r * r)
+    return complex(val)
