@@ -112,7 +112,8 @@ def git_commit() -> str:
 
 
 def describe(prog: str = "lehmberg") -> str:
-    """One line for ``--version``: the version and the commit (``unknown`` when not known).
+    """One line for ``--version``: the version and the commit, abbreviated to 9 hex digits
+    (``unknown`` when not known; data files record the full hash).
 
     Examples
     --------
@@ -120,4 +121,7 @@ def describe(prog: str = "lehmberg") -> str:
     >>> describe().startswith("lehmberg ")
     True
     """
-    return f"{prog} {__version__} (commit {git_commit() or 'unknown'})"
+    commit = git_commit()
+    dirty = commit.endswith("-dirty")
+    short = commit.removesuffix("-dirty")[:9] + ("-dirty" if dirty else "")
+    return f"{prog} {__version__} (commit {short or 'unknown'})"
