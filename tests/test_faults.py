@@ -24,7 +24,7 @@ def _argv(name, d):
     return [a.format(d=d) for a in FAST[name]]
 
 
-@pytest.mark.parametrize("name", list(FAST))
+@pytest.mark.parametrize("name", [n for n in FAST if n != "validate"])  # validate: same writer, 11 s
 def test_full_disk_one_line_naming_the_path_and_no_partial_file(name, tmp_path, cli, monkeypatch):
     real = os.write
 

@@ -57,7 +57,7 @@ def test_full_scan_has_monte_carlo_points_up_to_kL_1e3():
 def test_validate_quick_writes_files(tmp_path, cli):
     out = tmp_path / "b.nc"
     fig = tmp_path / "b.png"
-    rc, _, err = cli("validate", "--quick", "--mc-samples", "100000", "--mc-rel-err", "1e-3",
+    rc, _, err = cli("validate", "--quick", "--mc-samples", "32768", "--mc-rel-err", "1e-3",
                      "--out", str(out), "--fig", str(fig))
     assert rc == 0, err
     assert out.exists() and fig.exists() and fig.with_suffix(".pdf").exists()
@@ -73,7 +73,7 @@ def test_validate_quick_writes_files(tmp_path, cli):
         mg = ds["mc_intra_Gamma_ij"].values
         me = ds["mc_intra_Gamma_ij_err"].values
         assert np.all(np.abs(mg - [exact_intra_gamma(x) for x in mk]) <= 4 * me)
-        assert np.all(me < 5e-3 * np.abs(mg))   # plane waves: small error bars at 1e5 directions
+        assert np.all(me < 1e-2 * np.abs(mg))   # plane waves: small error bars at 3e4 directions
         assert ds["inter_dipole_gamma_bar_re"].dims == ("kL_inter", "ratio")
         s = json.loads(ds.attrs["summary"])
         assert "lehmberg_version" in ds.attrs
