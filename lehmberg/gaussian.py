@@ -54,6 +54,7 @@ from numpy.typing import ArrayLike
 from scipy.integrate import solve_ivp
 from scipy.linalg import solve_continuous_lyapunov
 
+from . import _checks
 from .moments import P2_exact, two_level
 
 __all__ = ["OMEGA", "NoSteadyState", "GaussianModel", "gaussian_model", "GaussianState",
@@ -81,22 +82,18 @@ class NoSteadyState(ValueError):
 # --------------------------------------------------------------------------------------------
 
 def _real(name, value, *, positive=False, nonneg=False):
+    """A real number via the package's one check (a complex with zero imaginary part is real)."""
     if isinstance(value, complex) or (isinstance(value, np.ndarray) and np.iscomplexobj(value)):
         value = complex(value)
         if value.imag != 0.0:
             raise ValueError(f"{name} must be real, got {value!r}")
         value = value.real
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
     try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {value!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
-    if nonneg and value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
-    return value
+        return _checks.number(value, name, 0.0 if (positive or nonneg) else None, lo_open=positive)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _complex(name, value):

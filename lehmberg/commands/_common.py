@@ -252,6 +252,23 @@ def check_out(args, option="--out", suffixes=(".nc", ".h5", ".hdf5")):
         raise CLIError(f"argument {option}: {exc.strerror}") from None
 
 
+def check_figure(args, option="--fig"):
+    """The PNG target of ``option`` and the PDF beside it, both checked before any work."""
+    from pathlib import Path
+
+    from ..io import OutputError, check_targets
+
+    png = Path(getattr(args, option.lstrip("-")))
+    if png.suffix.lower() != ".png":
+        raise CLIError(f"argument {option}: must end in .png, got {str(png)!r}")
+    pdf = png.with_suffix(".pdf")
+    try:
+        check_targets([png, pdf], args.force)
+    except OutputError as exc:
+        raise CLIError(f"argument {option}: {exc.strerror}") from None
+    return png, pdf
+
+
 def _finite_or_none(obj):
     if isinstance(obj, float) and not math.isfinite(obj):
         return None

@@ -1,7 +1,6 @@
 """``lehmberg entangle-map``: ξ_∞, ξ_best, E_N over k_L L and k_L R/(k_L L)² (SPEC §8)."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 
@@ -69,7 +68,7 @@ def experiments():
 def run(args):
     from ..entanglement_map import entanglement_map
     from ..figures import entanglement_map as figure
-    from ..io import OutputError, check_targets, new_dataset, put, write_outputs
+    from ..io import new_dataset, put, write_outputs
 
     kL = _grid(args.kL, "--kL")
     u = _grid(args.u, "--u")
@@ -80,14 +79,7 @@ def run(args):
     if p_hat is not None:
         p_hat = c.unit_vector(p_hat, "--p-hat")
     c.check_out(args, "--out", (".nc", ".h5"))
-    fig_path = Path(args.fig)
-    if fig_path.suffix.lower() != ".png":
-        raise c.CLIError(f"argument --fig: must end in .png, got {args.fig!r}")
-    pdf = fig_path.with_suffix(".pdf")
-    try:
-        check_targets([fig_path, pdf], args.force)
-    except OutputError as exc:
-        raise c.CLIError(f"argument --fig: {exc.strerror}") from None
+    fig_path, pdf = c.check_figure(args)
     with c.progress_bar(None, "entangle-map", "column") as bar:
         def progress(done, total):
             bar.total = total

@@ -32,20 +32,6 @@ def register(subparsers):
     return p
 
 
-def _check_fig(args):
-    fig = Path(args.fig)
-    if fig.suffix.lower() != ".png":
-        raise c.CLIError(f"argument --fig: must end in .png, got {args.fig!r}")
-    pdf = fig.with_suffix(".pdf")
-    from ..io import OutputError, check_targets
-
-    try:
-        check_targets([fig, pdf], args.force)
-    except OutputError as exc:
-        raise c.CLIError(f"argument --fig: {exc.strerror}") from None
-    return fig, pdf
-
-
 def run(args):
     from ..figures import appendix_b
     from ..io import write_outputs
@@ -56,7 +42,7 @@ def run(args):
                                      _checks.SAMPLES_MAX), ("--mc-rel-err", args.mc_rel_err, 0, 1)):
             c.in_range(value, name, lo, hi)
     c.check_out(args)
-    png, pdf = _check_fig(args)
+    png, pdf = c.check_figure(args)
     if Path(args.out).resolve() in (png.resolve(), pdf.resolve()):
         raise c.CLIError("argument --fig: must differ from --out")
 
