@@ -23,14 +23,16 @@ largest distance from it).  A Gauss–Legendre rule in cos θ (n_θ nodes, exact
 2n_θ − 1) times the trapezoid rule in φ (n_φ nodes, exact for |m| < n_φ) about a polar
 axis ê is then exact to rounding when
 
-    2 n_θ − 1 >= D + μ(D) + 2,     n_φ >= D_⊥ + μ(D_⊥) + 3,      μ(D) = ⌈6 + 2 D^{1/3}⌉
+    2 n_θ − 1 >= D + μ(D) + 2,     n_φ >= D_⊥ + μ(D_⊥) + 3,      μ(D) = ⌈6 + 4 D^{1/3}⌉
 
 where D_⊥ bounds the pair distances across ê (ê = ẑ inside one cloud, ê along
 c_a − c_b between clouds, so far-apart clouds cost n_θ ∝ k_L R but n_φ only ∝ k_L L).
-The margin μ is the excess bandwidth of e^{iq̂·r} (its Legendre coefficients j_l(r) fall
-like (er/2l)^l for l > r): measured, the relative error against the direct sum falls from
-1e-9 at μ = 0 to the 1e-13 floor at μ ≈ 8 for D = 20…70 (``tests/test_structure.py``
-checks the rule at D up to ~800).
+The margin μ is the excess bandwidth of e^{iq̂·r}: its Legendre coefficients j_l(r) fall
+off in an Airy layer of width ~r^{1/3} beyond l = r.  Measured relative error against the
+direct sum (cube and Gaussian clouds, D = 19…833) with μ = 6 + c D^{1/3}: c = 2 leaves
+5e-8 at D = 833 (clouds 800/k_L apart, where every pair is near D) and 1.4e-9 at D = 95,
+c = 3 leaves 1e-9, c = 4 reaches the 1e-11 floor everywhere (c = 5, 6 gain nothing);
+``tests/test_structure.py`` checks D ≈ 830.
 
 S_a at all nodes is one type-3 non-uniform FFT (``finufft.nufft3d3``, tolerance
 ``EPS = 1e-10``, upsampling 2) per cloud, so the cost is O(N w³ + nf³ log nf) with w ≈ 11
@@ -113,8 +115,8 @@ _ATOM_BYTES = 88  # finufft type 3 per atom: rescaled x, y, z (24), sort index (
 
 
 def _margin(D):
-    """Excess bandwidth μ(D) = ⌈6 + 2 D^{1/3}⌉ of the sphere rule (module docstring)."""
-    return int(math.ceil(6.0 + 2.0 * max(D, 0.0) ** (1.0 / 3.0)))
+    """Excess bandwidth μ(D) = ⌈6 + 4 D^{1/3}⌉ of the sphere rule (module docstring)."""
+    return int(math.ceil(6.0 + 4.0 * max(D, 0.0) ** (1.0 / 3.0)))
 
 
 def _nthreads():
@@ -781,7 +783,7 @@ def near_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), radius: float = 1.0) -> tupl
     return near, n
 
 
-def near_expectation(law, p_hat=(1.0, 0.0, 0.0), radius: float = 1.0, n: int = 32) -> complex:
+def near_expectation(law, p_hat=(1.0, 0.0, 0.0), radius: float = 1.0, n: int = 20) -> complex:
     """E[e^{ik_L·r} g(r) 1(|r| < radius)] for the separation law of two atoms (PV at r = 0).
 
     The pair mean of the near pairs of a realised cloud has this expectation; the 1/r³ near
@@ -844,3 +846,157 @@ def near_expectation(law, p_hat=(1.0, 0.0, 0.0), radius: float = 1.0, n: int = 3
         g = 1.5 * (-(1.0 - s) * np.cos(x) / x + (1.0 - 3.0 * s) * (np.sin(x) / x**2 + np.cos(x) / x**3))
     val = np.einsum("ij,j,i->", dens * np.exp(1j * d[..., 2]) * g, wu_, wr * r * r)
     return complex(val)
+
+
+# ----------------------------------------------------------------------------- cost and memory
+
+_BASE_BYTES = 256 * 2**20  # interpreter, NumPy, Numba, SciPy, finufft (measured RSS ~200 MB)
+
+
+def _request_extent(shape, kL, n):
+    """(per-axis half-width, radius) a cloud of ``n`` atoms will span, before drawing it:
+    the 1 − 1e-3 quantile of the largest of n draws (Gaussian), the half side (cube)."""
+    from scipy.stats import chi, norm
+    if shape == "gaussian":
+        sigma = kL / math.sqrt(2.0)
+        return sigma * float(norm.isf(0.5e-3 / n)), sigma * float(chi(3).isf(1e-3 / n))
+    return 0.5 * kL, 0.5 * math.sqrt(3.0) * kL
+
+
+def _structure_plan(shape, kL, kR, atoms, eps=EPS, grid_budget=_GRID_BUDGET):
+    """(grid bytes per transform, grid points in all, transforms, nodes) of a Γ̄ request."""
+    X, rho = _request_extent(shape, kL, atoms)
+    D = 2.0 * rho + (0.0 if kR is None else float(kR))
+    M = int(np.prod(_rule_for(D, 2.0 * rho)))
+    S = np.ones(3)
+    k = _blocks(np.full(3, X), S, eps, grid_budget)
+    per = _grid_bytes(np.full(3, X / k), S, eps)
+    clouds = 1 if kR is None else 2
+    return per, clouds * k**3 * per / 16.0, clouds * k**3, M
+
+
+def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: int = 1000,
+                      shape: str = "gaussian") -> float:
+    """Predicted wall time of one replica's Γ̄ (and, for "pairs", Ḡ) on the 2-core machine.
+
+    Models fitted to ``benchmarks/structure.py`` on the shared development machine:
+    the fast pair kernel costs 8.3e-9 s × N² inside one cloud (N(N−1)/2 pairs) and
+    1.65e-8 s × N² between clouds; the structure-factor engine
+    0.05 s + 3.5e-6 s per atom and transform + 6e-8 s per finufft grid point
+    (spreading and inner grids, all blocks) + 1e-6 s per node and transform.
+
+    Parameters
+    ----------
+    engine : {"structure", "pairs"}
+    kL, kR, atoms, shape
+        As in ``pairsum.cloud_rates``.
+
+    Returns
+    -------
+    float
+        Seconds (order of magnitude: the crossover is what matters).
+
+    Examples
+    --------
+    >>> from lehmberg.structure import predicted_seconds
+    >>> predicted_seconds("structure", 10.0, atoms=10**5) < predicted_seconds("pairs", 10.0, atoms=10**5)
+    True
+    """
+    atoms = int(atoms)
+    if engine == "pairs":
+        return (8.3e-9 if kR is None else 1.65e-8) * float(atoms) ** 2
+    if engine != "structure":
+        raise ValueError(f"engine must be 'structure' or 'pairs', got {engine!r}")
+    _, points, transforms, M = _structure_plan(shape, kL, kR, atoms)
+    clouds = 1 if kR is None else 2
+    return 0.05 + 3.5e-6 * atoms * clouds + 6e-8 * points + 1e-6 * M * transforms
+
+
+def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str = "gaussian",
+                    engine: str = "structure", with_g: bool = False,
+                    grid_budget: float = _GRID_BUDGET) -> int:
+    """Peak memory (bytes) of one ``cloud_rates`` request, from its inputs alone.
+
+    Replicas run one after another, so the peak does not grow with their number::
+
+        bytes = 256 MiB (interpreter and libraries)
+              + 120 N            (both clouds drawn as (N, 3) arrays, with the draw's temporaries)
+              + 24 N c           (SoA copies of the c clouds used, c = 1 inside one cloud, 2 between)
+              + structure:  88 N + G + 72 M   (finufft per atom, its grids G <= grid_budget, M nodes)
+                pairs:      16 N c            (cos, sin of the probe phase)
+              + with_g:     112 N             (cell list of the near pairs: sorted copies, cells)
+
+    Parameters
+    ----------
+    atoms : int
+        Atoms per cloud N.
+    kL, kR, shape
+        Geometry as in ``pairsum.cloud_rates`` (the extent sets the grids and nodes).
+    engine : {"structure", "pairs"}
+    with_g : bool
+        Whether Ḡ's near-pair sums are computed.
+    grid_budget : float
+        finufft grid bytes per transform.
+
+    Returns
+    -------
+    int
+        Bytes.
+
+    Examples
+    --------
+    >>> from lehmberg.structure import estimate_memory
+    >>> 2**30 < estimate_memory(10**7, 10.0) < 8 * 2**30
+    True
+    """
+    N = int(atoms)
+    c = 1 if kR is None else 2
+    total = _BASE_BYTES + 120 * N + 24 * N * c
+    if engine == "structure":
+        per, _, _, M = _structure_plan(shape, kL, kR, N, grid_budget=grid_budget)
+        total += _ATOM_BYTES * N + per + _NODE_BYTES * M
+    else:
+        total += 16 * N * c
+    if with_g:
+        total += 112 * N
+    return int(total)
+
+
+def available_memory() -> int:
+    """Memory the machine can give now (bytes): MemAvailable of /proc/meminfo, else
+    the available physical pages (``os.sysconf``)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - exotic platforms
+        return 2**63 - 1
+
+
+def check_memory(nbytes: float, limit: float | None = None) -> None:
+    """Raise ValueError if ``nbytes`` exceed ``limit`` (default 80% of the available memory).
+
+    Called before anything is allocated; the message names the limit and the machine's
+    available memory.
+
+    Examples
+    --------
+    >>> from lehmberg.structure import check_memory
+    >>> check_memory(1e6)
+    >>> try:
+    ...     check_memory(2e9, limit=1e9)
+    ... except ValueError as e:
+    ...     print(str(e).split(";")[0])
+    the request needs 1.9 GiB of memory, beyond the limit of 0.93 GiB
+    """
+    avail = available_memory()
+    lim = 0.8 * avail if limit is None else float(limit)
+    if nbytes > lim:
+        raise ValueError(f"the request needs {nbytes / 2**30:.2g} GiB of memory, beyond the limit of "
+                         f"{lim / 2**30:.2g} GiB; this machine has {avail / 2**30:.3g} GiB available "
+                         "(fewer atoms, or a larger limit where more memory is free)")

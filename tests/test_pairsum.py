@@ -129,6 +129,15 @@ def test_cloud_rates_agree_with_planewave_average(kL, kR):
         assert abs(est.Gamma_ij - ref.Gamma_ij) <= K * math.hypot(est.Gamma_ij_err, ref.Gamma_ij_err)
 
 
+def test_dipole_of_extreme_components_is_normalised():
+    """(1e300, 1e300, 0) is the direction (1, 1, 0)/√2, not an overflowed zero vector."""
+    a, b = _positions(3.0, 2.0, 200, 5)
+    assert fast_pair_sum(a, b, (1e300, 1e300, 0.0)) == fast_pair_sum(a, b, (1.0, 1.0, 0.0))
+    assert fast_pair_sum(a, None, (1e-320, 1e-320, 0.0)) == fast_pair_sum(a, None, (1.0, 1.0, 0.0))
+    with pytest.raises(ValueError, match="p_hat"):
+        fast_pair_sum(a, None, (0.0, 0.0, 0.0))
+
+
 def test_cloud_rates_validation():
     with pytest.raises(ValueError, match="atoms"):
         cloud_rates(3.0, atoms=1)

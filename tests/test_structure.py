@@ -1,0 +1,253 @@
+"""Structure-factor engine: exact against the pair kernel, Ewald Ḡ, near sums, honest Ḡ bars, memory."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from lehmberg import structure
+from lehmberg.pairsum import cloud_rates, fast_pair_sum
+from lehmberg.planewave import planewave_rates
+from sampling import TwoClouds, make_rng
+
+pytestmark = pytest.mark.skipif(structure.ENGINE != "finufft", reason="finufft not importable")
+
+
+def _clouds(shape, kL, kR, R_dir, N, seed=3):
+    a, b = TwoClouds(shape, kL, kR or 0.0, R_dir).realise(N, make_rng(seed, 1))
+    return a, (None if kR is None else b)
+
+
+@pytest.mark.parametrize("shape, kL, kR, R_dir, p_hat, N", [
+    ("gaussian", 10.0, None, (0, 0, 1), (1.0, 0.0, 0.0), 30_000),
+    ("gaussian", 3.0, None, (0, 0, 1), (0.2, -0.5, 0.8), 4000),
+    ("gaussian", 5.0, None, (0, 0, 1), None, 4000),
+    ("cube", 8.0, None, (0, 0, 1), (0.0, 0.0, 1.0), 3000),
+    ("gaussian", 10.0, 30.0, (0, 0, 1), (1.0, 0.0, 0.0), 3000),
+    ("cube", 6.0, 4.0, (1, 1, 0), (0.3, -0.2, 0.9), 3000),
+    ("gaussian", 4.0, 9.0, (0, 1, 1), None, 3000),
+])
+def test_gamma_pair_sum_exact(shape, kL, kR, R_dir, p_hat, N):
+    """S_γ by structure factors equals the fast pair kernel to 1e-9 relative."""
+    a, b = _clouds(shape, kL, kR, R_dir, N)
+    exact = fast_pair_sum(a, b, p_hat)[0]
+    got = structure.gamma_pair_sum(a, b, p_hat)
+    assert abs(got - exact) <= 1e-9 * abs(exact), (got, exact)
+    if b is None:
+        assert got.imag == 0.0
+
+
+def test_gamma_pair_sum_far_across_the_probe():
+    """Clouds displaced across the probe: S_γ is exponentially small; the error stays at
+    the transform's floor, ~1e-14 of N_a N_b."""
+    a, b = _clouds("gaussian", 20.0, 200.0, (1, 0, 1), 2000)
+    exact = fast_pair_sum(a, b)[0]
+    assert abs(exact) < 1e-5 * 2000**2
+    assert abs(structure.gamma_pair_sum(a, b) - exact) <= 1e-13 * 2000**2
+
+
+def test_band_limit_rule_converges():
+    """The margin μ(D) is needed and sufficient: clouds 800/k_L apart (D ≈ 830) are exact
+    with it, and a rule without the margin is visibly off."""
+    a, b = _clouds("cube", 20.0, 800.0, (0, 0, 1), 1500)
+    exact = fast_pair_sum(a, b)[0]
+    assert abs(structure.gamma_pair_sum(a, b) - exact) <= 1e-9 * abs(exact)
+    old = structure._margin
+    try:
+        structure._margin = lambda D: -4
+        worse = structure.gamma_pair_sum(a, b)
+    finally:
+        structure._margin = old
+    assert abs(worse - exact) > 1e-6 * abs(exact)
+
+
+def test_blocks_give_the_same_structure_factors():
+    """A grid budget that forces spatial blocks (27 here) changes nothing but the cost."""
+    a, _ = _clouds("gaussian", 30.0, None, (0, 0, 1), 2000)
+    q, _ = structure.sphere_rule(20, 21)
+    K = q + np.array([0.0, 0.0, 1.0])
+    one = structure.structure_factors(a, K)
+    blocks = structure.structure_factors(a, K, grid_budget=2e7)
+    direct = np.exp(1j * (K @ a.T)).sum(axis=1)
+    assert np.max(np.abs(one - direct)) < 1e-9 * a.shape[0]
+    assert np.max(np.abs(blocks - direct)) < 1e-9 * a.shape[0]
+
+
+def test_sphere_rule_exactness():
+    q, w = structure.sphere_rule(6, 12, axis=(1.0, 2.0, 2.0))
+    # ∫ (q·n)^10 dΩ = 4π/11 and ∫ q_x^4 q_y^2 dΩ = 4π/35 (degree 11 and 6)
+    n = np.array([1.0, 2.0, 2.0]) / 3.0
+    assert abs(w @ (q @ n) ** 10 - 4 * math.pi / 11) < 1e-13
+    assert abs(w @ (q[:, 0] ** 4 * q[:, 1] ** 2) - 4 * math.pi / 35) < 1e-13
+    with pytest.raises(ValueError, match="n_theta"):
+        structure.sphere_rule(0, 3)
+
+
+@pytest.mark.parametrize("kR, p_hat", [(None, (1.0, 0.0, 0.0)), (None, None), (1.5, (0.0, 0.6, 0.8))])
+def test_g_pair_sum_ewald_exact(kR, p_hat):
+    """Ḡ of one realisation by the Ewald split equals the direct sum to 1e-6 (measured 1e-10)."""
+    a, b = _clouds("gaussian", 2.0, kR, (0, 0, 1), 700)
+    exact_g = fast_pair_sum(a, b, p_hat)[1]
+    got, near, n_near = structure.g_pair_sum(a, b, p_hat, a_screen=1.0, near_radius=0.8)
+    assert abs(got - exact_g) <= 1e-6 * abs(exact_g), (got, exact_g)
+    brute, nb_ = structure.near_pair_sum(a, b, p_hat, 0.8)
+    assert n_near == nb_ and abs(near - brute) <= 1e-12 * max(1.0, abs(brute))
+
+
+def test_near_pair_sum_brute_force():
+    a, b = _clouds("cube", 3.0, 1.0, (1, 0, 0), 300)
+    from lehmberg.kernels import g as g_kernel
+    for bb in (None, b):
+        s, n = structure.near_pair_sum(a, bb, (1.0, 1.0, 0.0), 0.7)
+        other = a if bb is None else bb
+        d = (a[:, None, :] - other[None, :, :]).reshape(-1, 3)
+        r = np.linalg.norm(d, axis=1)
+        keep = (r < 0.7) & (r > 0)
+        ref = np.sum(np.exp(1j * d[keep, 2]) * g_kernel(d[keep], (1.0, 1.0, 0.0)))
+        assert n == keep.sum() and abs(s - ref) < 1e-10 * np.sum(np.abs(g_kernel(d[keep], (1, 1, 0))))
+    with pytest.raises(ValueError, match="radius"):
+        structure.near_pair_sum(a, None, None, -1.0)
+
+
+def _j(n, x):
+    from scipy.special import spherical_jn
+    return spherical_jn(n, x)
+
+
+@pytest.mark.parametrize("p_hat", [None, (1.0, 0.0, 0.0), (0.0, 0.6, 0.8)])
+def test_near_expectation_gaussian_against_radial_integral(p_hat):
+    """Inside a Gaussian cloud the angular integrals are closed form: ∫dΩ e^{ir ẑ·r̂} = 4π j0(r),
+    ∫dΩ e^{ir ẑ·r̂} (p̂·r̂)² = 4π [j0(r)/3 − (2/3) P2(p̂_z) j2(r)]."""
+    kL, rn = 3.0, 1.0
+    law = TwoClouds("gaussian", kL).difference_law("intra")
+    v = law[2]
+    p = None if p_hat is None else np.asarray(p_hat) / np.linalg.norm(p_hat)
+
+    def f(r):
+        dens = math.exp(-r * r / (2 * v)) / (2 * math.pi * v) ** 1.5
+        j0, j2 = _j(0, r), _j(2, r)
+        if p is None:
+            ang = 4 * math.pi * j0 * (-1.5 * math.cos(r) / r)
+        else:
+            P2 = 0.5 * (3 * p[2] ** 2 - 1)
+            s_av = 4 * math.pi * (j0 / 3 - (2 / 3) * P2 * j2)
+            one = 4 * math.pi * j0
+            ang = 1.5 * (-(one - s_av) * math.cos(r) / r
+                         + (one - 3 * s_av) * (math.sin(r) / r**2 + math.cos(r) / r**3))
+        return dens * ang * r * r
+
+    ref = quad(f, 0.0, rn, epsabs=1e-15, epsrel=1e-12, limit=200)[0]
+    got = structure.near_expectation(law, p_hat, rn)
+    assert abs(got.real - ref) < 1e-10 * abs(ref) + 1e-15 and abs(got.imag) < 1e-14
+
+
+def test_near_expectation_cube_monte_carlo():
+    """Cube clouds (triangular separation law, kinks on the octant edges): against Monte
+    Carlo in the ball without the dipole factor (g ~ 1/r: finite variance)."""
+    law = TwoClouds("cube", 2.0, 0.5, (1, 0, 0)).difference_law("inter")
+    rn = 1.0
+    rng = make_rng(5)
+    n = 2_000_000
+    u = rng.standard_normal((n, 3))
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    d = u * (rng.random(n) ** (1 / 3))[:, None] * rn
+    r = np.linalg.norm(d, axis=1)
+    dens = np.prod(np.clip(1 - np.abs(d - law[1]) / law[2], 0, None), axis=1) / law[2] ** 3
+    h = (4 * math.pi / 3) * rn**3 * dens * np.exp(1j * d[:, 2]) * (-1.5 * np.cos(r) / r)
+    mc, se = h.mean(), (h.real.std() + 1j * h.imag.std()) / math.sqrt(n)
+    got = structure.near_expectation(law, None, rn)
+    assert abs(got.real - mc.real) < 5 * se.real and abs(got.imag - mc.imag) < 5 * se.imag + 1e-12
+
+
+def test_ewald_parameters():
+    a, r_c, q_max = structure.ewald_parameters(10**5, 10.0, 60.0)
+    assert r_c > 3 * a and q_max > 1
+    a2, r_c2, q2 = structure.ewald_parameters(10, 1.0, 5.0, a=0.7, tol=1e-6)
+    assert a2 == 0.7 and abs(r_c2 - 0.7 * math.sqrt(0.49 / 4 + math.log(1e6))) < 1e-12
+
+
+def _z_scores(kL, kR, N, R, seeds, quantity):
+    ref = planewave_rates(kL, kR, rel_err=2e-4, seed=5)
+    z = []
+    for s in range(seeds):
+        e = cloud_rates(kL, kR, atoms=N, replicas=R, seed=1000 + s)
+        v, err = quantity(e)
+        rv, rerr = quantity(ref)
+        z.append((v - rv) / math.hypot(err, rerr))
+    return np.array(z)
+
+
+def _gbar_re(e):
+    return e.g_bar.real, e.g_bar_err.real
+
+
+def test_g_bar_error_bar_honest_short():
+    """Ḡ inside one cloud: z-scores over 120 seeds have a standard deviation in 0.85–1.15
+    (expected √(31/29) = 1.03 for 32 replicas; its sampling error is 0.07)."""
+    z = _z_scores(3.0, None, 100, 32, 120, _gbar_re)
+    assert 0.85 <= z.std(ddof=1) <= 1.15, z.std(ddof=1)
+    assert abs(z.mean()) < 3 * 1.03 / math.sqrt(z.size)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kL, kR, N, quantity", [
+    (3.0, None, 300, _gbar_re),
+    (10.0, None, 400, _gbar_re),
+    (2.0, 1.0, 200, lambda e: (e.Gamma_ij, e.Gamma_ij_err)),  # overlapping clouds: close pairs
+])
+def test_g_bar_error_bar_honest_long(kL, kR, N, quantity):
+    z = _z_scores(kL, kR, N, 32, 400, quantity)
+    assert 0.85 <= z.std(ddof=1) <= 1.15, z.std(ddof=1)
+    assert abs(z.mean()) < 3 * 1.03 / math.sqrt(z.size)
+
+
+def test_cloud_rates_structure_engine_matches_pairs():
+    """Same snapshots, two engines: Γ̄ agrees to 1e-9; auto takes the structure engine here."""
+    e_s = cloud_rates(3.0, atoms=8000, replicas=2, seed=4)
+    e_p = cloud_rates(3.0, atoms=8000, replicas=2, seed=4, engine="pairs")
+    assert e_s.notes[0].startswith("engine: structure factors")
+    assert e_p.notes[0] == "engine: fast pair kernel"
+    assert abs(e_s.gamma_bar.real - e_p.gamma_bar.real) <= 1e-9 * abs(e_p.gamma_bar.real)
+    assert e_s.Gamma_ij == e_s.gamma_bar.real and math.isnan(e_s.g_bar.real)
+    assert abs(e_s.gamma_bar_err.real - e_p.gamma_bar_err.real) <= 1e-6 * e_p.gamma_bar_err.real
+
+
+def test_cloud_rates_progress_and_inter_engine():
+    calls = []
+    e = cloud_rates(3.0, 9.0, atoms=300, replicas=3, seed=1, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    assert e.notes[0] == "engine: fast pair kernel" and "expectation" in e.notes[1]
+    assert math.isfinite(e.Gamma_ij)
+
+
+def test_fallback_without_finufft(monkeypatch):
+    a, _ = _clouds("gaussian", 3.0, None, (0, 0, 1), 500)
+    monkeypatch.setattr(structure, "_finufft", None)
+    monkeypatch.setattr(structure, "ENGINE", "fast pair kernel (finufft not importable)")
+    assert structure.gamma_pair_sum(a) == fast_pair_sum(a)[0]
+    e = cloud_rates(3.0, atoms=5000, replicas=2, seed=1)
+    assert e.notes[0] == "engine: fast pair kernel (finufft not importable)"
+    e = cloud_rates(3.0, atoms=50, replicas=2, engine="structure")
+    assert "finufft not importable" in e.notes[0]
+
+
+def test_memory_refused_before_allocation():
+    est = structure.estimate_memory(10**7, 10.0)
+    assert est > 120 * 10**7
+    with pytest.raises(ValueError, match="limit of 0.093 GiB"):
+        cloud_rates(10.0, atoms=10**7, replicas=2, max_memory=1e8)
+    with pytest.raises(ValueError, match="available"):
+        structure.check_memory(1e30)
+    assert structure.available_memory() > 0
+
+
+def test_validation():
+    with pytest.raises(ValueError, match="engine"):
+        cloud_rates(3.0, atoms=10, replicas=2, engine="fmm")
+    with pytest.raises(ValueError, match="near_radius"):
+        cloud_rates(3.0, atoms=10, replicas=2, near_radius=0.0)
+    with pytest.raises(ValueError, match="p_hat"):
+        structure.gamma_pair_sum(np.zeros((5, 3)), None, (0.0, 0.0, 0.0))
+    with pytest.raises(ValueError, match="engine"):
+        structure.predicted_seconds("fmm", 3.0)
