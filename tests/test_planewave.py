@@ -103,8 +103,8 @@ def test_cube_inter_gamma_bar_only():
     assert math.isnan(est.Gamma_ij) and math.isnan(est.g_bar.imag)
 
 
-@pytest.mark.parametrize("shape", ["gaussian", "cube"])
-@pytest.mark.parametrize("kR", [None, 6.0])
+@pytest.mark.parametrize("shape, kR", [("gaussian", None), ("cube", None), ("gaussian", 6.0),
+                                       pytest.param("cube", 6.0, marks=pytest.mark.slow)])  # 10 s
 def test_drawn_positions_against_closed_form(shape, kR):
     """Shapes without a closed form are served by drawn positions; check them where one exists."""
     drawn = planewave_rates(3.0, kR, shape=shape, average="drawn", rel_err=None,
