@@ -47,10 +47,10 @@ REFERENCE_MAX = 10**8
 DEFAULT_SAMPLES = 10**6
 #: Default realised clouds.
 DEFAULT_ATOMS, DEFAULT_REPLICAS = 1000, 32
-#: The exact O(N²) pair sum of realised clouds: largest cloud, and most atom pairs in one
-#: request (about 15 minutes at the fast kernel's 2.5·10⁸ pairs/s on 2 cores).
-ATOMS_MAX = 2 * 10**5
-CLOUD_PAIRS_MAX = 2.5e11
+#: Realised clouds: largest cloud, and the longest predicted run of one request (15 minutes
+#: on 2 cores, from ``structure.predicted_seconds``); memory is checked before allocation.
+ATOMS_MAX = 10**8
+CLOUD_SECONDS_MAX = 900.0
 
 
 def choose_method(geometry: Geometry, atoms: int | None = None) -> tuple[str, str, str]:
@@ -147,15 +147,28 @@ def _limits(geometry, method, atoms, replicas):
                 raise ValueError(f"method 'reference' would need {n:.2g} integrand evaluations "
                                  f"(limit {REFERENCE_MAX:.0e}, about a minute); use 'planewave'")
         elif m == "clouds":
-            N = atoms
-            R = replicas or DEFAULT_REPLICAS
-            if N > ATOMS_MAX:
-                raise ValueError(f"atoms must be <= {ATOMS_MAX:.0e} for the exact pair sum, got {N:g}")
-            pairs = R * N * (N - 1) * (1 if geometry.kR is None else 2) / 2
-            if pairs > CLOUD_PAIRS_MAX:
-                raise ValueError(f"atoms x replicas: {pairs:.2g} atom pairs exceed the limit "
-                                 f"{CLOUD_PAIRS_MAX:.2g} (about 15 minutes on 2 cores)")
+            _cloud_limits(geometry, atoms, replicas or DEFAULT_REPLICAS)
     return plan, reason
+
+
+def _cloud_limits(geometry, N, R):
+    """Realised clouds: memory (before any allocation) and predicted time of the engine
+    ``pairsum.cloud_rates`` will pick (``structure.predicted_seconds``, fitted on 2 cores)."""
+    from . import structure
+
+    if N > ATOMS_MAX:
+        raise ValueError(f"atoms must be <= {ATOMS_MAX:.0e}, got {N:g}")
+    kL, kR, shape = geometry.kL, geometry.kR, geometry.shape
+    engines = ["pairs"]
+    if structure.ENGINE == "finufft" and kR is None:
+        engines.append("structure")
+    seconds = {e: structure.predicted_seconds(e, kL, kR, N, shape) for e in engines}
+    engine = min(seconds, key=seconds.get)
+    structure.check_memory(structure.estimate_memory(N, kL, kR, shape, engine,
+                                                     engine == "pairs" or kR is not None))
+    if seconds[engine] * R > CLOUD_SECONDS_MAX:
+        raise ValueError(f"atoms/replicas: about {seconds[engine] * R:.2g} s with the {engine} "
+                         f"engine, beyond the limit of {CLOUD_SECONDS_MAX:g} s (2 cores)")
 
 
 def rates(geometry: Geometry, method: str = "auto", *, samples: int | None = None,

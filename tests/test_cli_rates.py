@@ -186,7 +186,7 @@ def test_method_is_reported_and_estimates_agree(argv, method, cli):
     (["--method", "pairs", "--atoms", "100"], "--atoms"), (["--atoms", "1"], "--atoms"),
     (["--atoms", "100", "--replicas", "1"], "--replicas"), (["--replicas", "5"], "--replicas"),
     (["--method", "fast"], "--method"), (["--atoms", "1e9", "--replicas", "2"], "--atoms"),
-    (["--method", "clouds", "--atoms", "1e6"], "--atoms"),
+    (["--method", "clouds", "--atoms", "5e7", "--replicas", "1e4"], "--atoms/--replicas"),
 ])
 def test_bad_method_options(argv, name, cli):
     status, _, err = cli("rates", "--kL", "2", *argv)

@@ -125,9 +125,9 @@ def test_unmet_target_warns_and_met_target_does_not():
 @pytest.mark.parametrize("kw, name", [
     (dict(method="fast"), "method"), (dict(samples=100), "samples"), (dict(samples=10**12), "samples"),
     (dict(rel_err=0), "rel_err"), (dict(rel_err=float("nan")), "rel_err"), (dict(seed=-1), "seed"),
-    (dict(atoms=1), "atoms"), (dict(atoms=10**7), "atoms"), (dict(replicas=5), "replicas"),
+    (dict(atoms=1), "atoms"), (dict(atoms=10**7), "atoms/replicas"), (dict(replicas=5), "replicas"),
     (dict(atoms=100, replicas=1), "replicas"), (dict(method="pairs", atoms=100), "atoms"),
-    (dict(atoms=2 * 10**5, replicas=10**4), "atoms x replicas"),
+    (dict(atoms=2 * 10**5, replicas=10**4), "atoms/replicas"), (dict(atoms=10**9), "atoms"),
 ])
 def test_limits_and_bad_arguments_before_any_work(kw, name):
     with pytest.raises(ValueError, match=f"^{name}"):

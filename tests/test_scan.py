@@ -95,7 +95,7 @@ def test_bad_grid_values_name_the_parameter(kwargs, param):
 
 @pytest.mark.parametrize("kwargs, param, words", [
     ({"kL": "1e6", "method": "reference"}, "method", "integrand evaluations"),
-    ({"kL": "1", "atoms": "1e5", "replicas": "1000"}, "atoms", "atom pairs"),
+    ({"kL": "1", "atoms": "1e7", "replicas": "1000"}, "atoms", "beyond the limit"),
     ({"kL": "1", "method": "pairs", "atoms": "100"}, "atoms", "not with method 'pairs'"),
     ({"kL": "1", "shape": "cube", "method": "reference"}, "method", "Gaussian clouds only"),
     ({"kL": "1:10:200", "kR": "1:10:200"}, "kL", "tasks"),

@@ -398,7 +398,7 @@ BAD = [
     *[(["--kL", "1", "--N", v], "--N") for v in ["nan", "inf", "-1", "0", "1e300", "abc"]],
     *[(["--kL", "1", "--seed", v], "--seed") for v in ["nan", "inf", "-1", "1e300", "1.5", "abc"]],
     *[(["--kL", "1", "--atoms", v], "--atoms")
-      for v in ["nan", "inf", "-1", "0", "1", "1e300", "3e5", "abc"]],
+      for v in ["nan", "inf", "-1", "0", "1", "1e300", "3e8", "abc"]],
     *[(["--kL", "1", "--atoms", "100", "--replicas", v], "--replicas")
       for v in ["nan", "-1", "0", "1", "1e300", "abc"]],
     (["--kL", "1", "--replicas", "10"], "--replicas"),

@@ -1,7 +1,7 @@
 """``lehmberg rates``: position-averaged Lehmberg rates of one or two clouds, through :func:`lehmberg.rates`."""
 
 from .. import _checks
-from ..estimators import ATOMS_MAX, CLOUD_PAIRS_MAX, METHODS
+from ..estimators import ATOMS_MAX, CLOUD_SECONDS_MAX, METHODS
 from . import _common as c
 
 
@@ -34,8 +34,9 @@ def add_estimator_options(p, methods=METHODS, option="--method"):
                         f"clouds, in [{_checks.SAMPLES_MIN}, {_checks.SAMPLES_MAX:.0e}]; with "
                         f"--rel-err the cap (default 1e6)")
     p.add_argument("--atoms", type=c.positive_int, default=None,
-                   help=f"atoms per realised cloud (clouds; default 1000), at most {ATOMS_MAX:.0e} "
-                        f"and {CLOUD_PAIRS_MAX:.1e} atom pairs over all replicas")
+                   help=f"atoms per realised cloud (clouds; default 1000), at most {ATOMS_MAX:.0e}, "
+                        f"the machine's memory and a predicted {CLOUD_SECONDS_MAX:g} s over all "
+                        f"replicas (checked before any work)")
     p.add_argument("--replicas", type=c.positive_int, default=None,
                    help=f"independent realised clouds (default 32), at most {_checks.REPLICAS_MAX:.0e}")
     p.add_argument("--rel-err", type=c.positive_float, default=None,

@@ -24,7 +24,7 @@ CHECKPOINT_MAX = 86400.0
 
 def register(subparsers):
     from .. import _checks
-    from ..estimators import ATOMS_MAX, CLOUD_PAIRS_MAX
+    from ..estimators import ATOMS_MAX, CLOUD_SECONDS_MAX
     from ..scan.grid import AXES, TASKS_MAX
     from ..scan.run import WORKER_MEMORY, machine, workers_max
 
@@ -57,7 +57,7 @@ def register(subparsers):
     p.add_argument("--atoms", default=None,
                    help=f"realised clouds of this many atoms (with --method auto or clouds), "
                         f"in [{_checks.ATOMS_MIN}, {ATOMS_MAX:.0e}], at most "
-                        f"{CLOUD_PAIRS_MAX:.1e} atom pairs over all replicas per task")
+                        f"a predicted {CLOUD_SECONDS_MAX:g} s over all replicas per task")
     p.add_argument("--replicas", default=None,
                    help=f"realised clouds per task (default 32), in [{_checks.REPLICAS_MIN}, "
                         f"{_checks.REPLICAS_MAX:.0e}]")
