@@ -34,16 +34,14 @@ import math
 import numba as nb
 import numpy as np
 
-from sampling import TwoClouds, make_rng
+from sampling import STREAMS, TwoClouds, make_rng
 
 from ._checks import unit_vector
 from .kernels import SERIES_X, kernel_xs
 from .result import Rates
 
-__all__ = ["fast_pair_sum", "naive_pair_sum", "cloud_rates", "rates_from_rows", "as_soa", "STREAMS"]
+__all__ = ["fast_pair_sum", "naive_pair_sum", "cloud_rates", "rates_from_rows", "as_soa"]
 
-#: Seed-sequence streams of realised clouds (distinct from average.STREAMS' 0 and 1).
-STREAMS = {"intra": 10, "inter": 11}
 
 _NCHUNKS = 64
 _FAST = {"reassoc", "contract"}  # reassociation lets LLVM vectorise the reductions; no unsafe math
@@ -433,7 +431,7 @@ def cloud_rates(kL: float, kR: float | None = None, R_dir=(0.0, 0.0, 1.0), p_hat
     raw = np.empty(replicas, dtype=np.complex128)
     npairs = 0
     for r in range(replicas):
-        a, b = clouds.realise(atoms, make_rng(seed, STREAMS[which], r))
+        a, b = clouds.realise(atoms, make_rng(seed, STREAMS["clouds"][which], r))
         bb = None if which == "intra" else b
         if eng == "pairs":
             sg, sG, npairs = fast_pair_sum(a.T, None if bb is None else bb.T, p)
