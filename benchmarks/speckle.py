@@ -2,7 +2,7 @@
 
 Not part of the test suite.  Run from the repository root::
 
-    python benchmarks/speckle.py --force      # writes data/speckle.nc and data/speckle.png (~8 min)
+    python benchmarks/speckle.py --force --case-budget 160   # data/speckle.nc, .png (~10 min, shared 2 cores)
 
 For one Gaussian cloud of N atoms (p̂ = x̂) the pair mean
 Γ_N = Σ_{i≠j} e^{ik_L·r_ij} γ(r_ij) / (N(N−1)) of one snapshot scatters around the
@@ -53,7 +53,7 @@ def main(argv=None):
     ap.add_argument("--N", type=float, nargs="*",
                     default=[1e2, 3e2, 1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6, 1e7])
     ap.add_argument("--replicas", type=int, default=32, help="at N <= 1e4 (fewer beyond)")
-    ap.add_argument("--case-budget", type=float, default=45.0,
+    ap.add_argument("--case-budget", type=float, default=160.0,
                     help="skip (k_L L, N) whose replicas are predicted to take longer (s)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="data/speckle")
