@@ -67,7 +67,7 @@ from scipy.special import wofz
 from sampling import STREAMS, TwoClouds, make_rng
 
 from ._checks import MIN_BATCHES, SAMPLES_MIN, unit_vector
-from .pairsum import _FAST, _sincos
+from ._fastmath import _FAST, _sincos
 from .result import Rates
 
 __all__ = ["planewave_rates", "sample_directions", "gamma_integrand",

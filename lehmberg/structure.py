@@ -516,7 +516,7 @@ def _count_long_nodes(D, D_t, a, q_max):
 
 # cell list ------------------------------------------------------------------------------
 
-from .pairsum import _FAST, _sincos  # noqa: E402  (the branch-free sincos of the pair kernel)
+from ._fastmath import _FAST, _sincos  # noqa: E402
 
 _NCH = 64
 

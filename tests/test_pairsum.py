@@ -8,7 +8,8 @@ import pytest
 
 from lehmberg.kernels import g as g_kernel
 from lehmberg.kernels import gamma as gamma_kernel
-from lehmberg.pairsum import _sincos, cloud_rates, fast_pair_sum, naive_pair_sum
+from lehmberg._fastmath import _sincos
+from lehmberg.pairsum import cloud_rates, fast_pair_sum, naive_pair_sum
 from lehmberg.planewave import planewave_rates
 from sampling import TwoClouds, make_rng
 
