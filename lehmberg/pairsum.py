@@ -298,15 +298,17 @@ def cloud_rates(kL: float, kR: float | None = None, R_dir=(0.0, 0.0, 1.0), p_hat
     * ``"pairs"``: the fast O(N²) pair kernel (:func:`fast_pair_sum`), Γ̄ and Ḡ together;
     * ``"structure"``: Γ̄ by structure factors and an exact direction quadrature
       (``lehmberg.structure.gamma_pair_sum``, O(N) plus a grid that grows like (k_L L)³),
-      Ḡ (when asked for) by the Ewald split of ``structure.g_pair_sum``.
+      Ḡ (when asked for) by the Ewald split of ``structure.g_pair_sum`` (long part on a
+      uniform grid by finufft type 1, short part over neighbours; ~10⁻⁹ relative).
 
     ``engine="auto"`` takes the structure engine where ``structure.predicted_seconds``
-    says it is faster — measured crossover N ≈ 3·10³ at k_L L = 3 and 10, 1.3·10⁴ at 30,
-    ~10⁵ at 100 (``benchmarks/structure.py``) — and Γ̄ alone is needed: inside one cloud
-    Ḡ is real, so Γ_ij = Re Γ̄ without Ḡ; between clouds Γ_ij = Re Γ̄ − Im Ḡ needs Ḡ, and the
-    pair kernel is faster than the Ewald split at every measured size, so ``auto`` uses
-    the pair kernel there.  Every replica is an unbiased estimate of the position average,
-    so the replica mean is too; the replica scatter is the speckle of one snapshot.
+    says it is faster.  For Γ̄ alone (inside one cloud Ḡ is real, so Γ_ij = Re Γ̄ without
+    Ḡ) the measured crossover is N ≈ 3·10³ at k_L L = 3 and 10, 1.3·10⁴ at 30, ~10⁵ at
+    100 (``benchmarks/structure.py``); with Ḡ (between clouds Γ_ij = Re Γ̄ − Im Ḡ needs it)
+    it comes later, N ≈ 4·10⁴ at k_L L = 3–10 and 3·10⁴ between clouds (the Ewald split's
+    short part costs ~N n̄ r_c³ pairs, n̄ the density an atom sees).  Every replica is an
+    unbiased estimate of the position average, so the replica mean is too; the replica
+    scatter is the speckle of one snapshot.
 
     What the error bars mean.  Γ̄ (bounded kernel): the standard error over replicas.
     Ḡ: the pairs closer than ``near_radius`` carry the 1/(k r)³ near field, whose pair
@@ -381,10 +383,9 @@ def cloud_rates(kL: float, kR: float | None = None, R_dir=(0.0, 0.0, 1.0), p_hat
     if engine == "auto":
         if not has_nufft:
             eng, note = "pairs", " (finufft not importable)"
-        elif with_g or (with_g is None and which == "inter"):
-            eng = "pairs"
         else:
-            faster = (structure.predicted_seconds("structure", kL, kR, atoms, shape)
+            need_g = bool(with_g) or (with_g is None and which == "inter")
+            faster = (structure.predicted_seconds("structure", kL, kR, atoms, shape, need_g)
                       < structure.predicted_seconds("pairs", kL, kR, atoms, shape))
             eng = "structure" if faster else "pairs"
     elif engine == "structure" and not has_nufft:
@@ -397,7 +398,8 @@ def cloud_rates(kL: float, kR: float | None = None, R_dir=(0.0, 0.0, 1.0), p_hat
         label = "fast pair kernel" + note
     else:
         label = f"structure factors (finufft type 3, eps {structure.EPS:g})"
-        label += "; Ḡ: Ewald split" if g_on else "; Ḡ not computed"
+        label += (f"; Ḡ: Ewald split (finufft type 1, tails {structure._G_TOL:g})" if g_on
+                  else "; Ḡ not computed")
     e_near = structure.near_expectation(clouds.difference_law(which), p, near_radius) if g_on else 0j
     vals = np.empty((replicas, 4))
     raw = np.empty(replicas, dtype=np.complex128)
@@ -414,7 +416,8 @@ def cloud_rates(kL: float, kR: float | None = None, R_dir=(0.0, 0.0, 1.0), p_hat
             npairs = atoms * (atoms - 1) if bb is None else atoms * atoms
             sG = near = complex("nan")
             if g_on:
-                sG, near, _ = structure.g_pair_sum(a, bb, p, near_radius=near_radius)
+                sG, near, _ = structure.g_pair_sum(a, bb, p, tol=structure._G_TOL,
+                                                   near_radius=near_radius)
         far = (sG - near) / npairs + e_near if g_on else complex("nan")
         raw[r] = sG / npairs
         vals[r] = [sg.real / npairs, sg.imag / npairs, far.real, far.imag]

@@ -56,14 +56,27 @@ F = Re G_l = Re[e^{ir} erf(r/a + ia/2)]/r, s = (p̂·r̂)²::
     S_g = (2π)⁻³ ∫d³q ĝ_l(q) (S_a(ẑ+q) S_b(ẑ+q)* − δ_ab N)      (E2: long part, self terms out)
           + Σ_(pairs, r < r_c) e^{ik_L·r} g_s(r)                  (short part, cell list)
 
-The long part is integrated in spherical coordinates q = κq̂: κ on [0, 2] by an even
-Gauss–Legendre rule symmetric about κ = 1 (so the principal value at the shell is taken
-exactly: Σ w_i/(κ_i − 1) = 0) and on [2, q_max] by Gauss–Legendre, each shell with the
-exact sphere rule of degree κD; all nodes go through one type-3 NUFFT per cloud (in
-chunks of nodes).  F is represented by a Chebyshev series in
-t = r² on [0, r_c²] fitted once per a (from scipy's erf of complex argument), so g_s =
-g − g_l costs one sincos and three Clenshaw sums per pair.  a, q_max and r_c are chosen
-by :func:`ewald_parameters` (measured error < 1e-8 relative against the direct sum).
+The long part is a pair sum of a smooth kernel over a bounded set of separations: the
+separations r_i − r_j = R + v (R the offset of the two clouds' box centres, 0 inside one
+cloud) have |v_d| <= E_d per axis (E: the cloud's width inside one cloud, the mean width
+between clouds).  Multiplied by a smooth box window W(v) = Π_d erfc((|v_d| − E_d − 6δ)/δ)/2
+(1 to 10⁻¹⁷ on the separations, zero beyond E_d + 12δ, δ = 2a) the kernel
+K(v) = W(v) g_l(R + v) is compactly supported and smooth, so by Poisson's formula the
+trapezoid rule on the grid q_k = 2πk/P (P_d = 2E_d + 24a, no periodic image reaches a
+separation) is exact up to the Gaussian tail beyond q_max::
+
+    Σ_(i,j) e^{ik_L·(r_i−r_j)} g_l(r_i − r_j) = (1/P³) Σ_k K̂(q_k) S_a(q_k) S_b(q_k)*,
+    S_a(q) = Σ_(j∈a) e^{iz_j} e^{iq·(r_j − c_a)}
+
+with S_a on all M_d = q_max P_d/π modes from one type-1 NUFFT (finufft, upsampling 1.25)
+and K̂ from one FFT of K sampled on the dual grid (aliasing below the same tail); inside
+one cloud Σ_k K̂_k/P³ = K(0) removes the self terms.  No shell singularity appears (the
+window cuts the 1/r tail), and the grid does not depend on how far apart the clouds are.
+F is represented by a Chebyshev series in t = r² on [0, r_c²] fitted once per a (from
+scipy's erf of complex argument), so g_s = g − g_l costs one sincos and three Clenshaw sums
+per pair; the pairs within r_c are gathered into blocks and evaluated by branch-free loops
+(~4.5·10⁷ ordered pairs per s on 2 cores).  a, q_max and r_c are chosen by
+:func:`ewald_parameters` (measured error 10⁻¹¹–10⁻⁹ relative against the direct sum).
 
 Memory
 ------
@@ -71,7 +84,8 @@ Bounded and stated by :func:`estimate_memory`: positions (24 bytes per atom and 
 kept), per transform 88 bytes per atom of a block plus 16 (nf³ + (2 nf)³) bytes of
 finufft grids, 72 bytes per quadrature node; clouds whose grids would exceed
 ``grid_budget`` (default 1 GiB) are cut into spatial blocks (S is additive over blocks,
-S = Σ_b e^{iK·c_b} S_b), the Ḡ nodes into chunks of at most 2²¹.  :func:`check_memory`
+S = Σ_b e^{iK·c_b} S_b); Ḡ's long part takes ~48 bytes per mode (M³ modes, at most 4 GiB:
+:func:`ewald_parameters` picks a larger a otherwise).  :func:`check_memory`
 refuses a request beyond the machine's available memory before anything is allocated.
 
 Without finufft (no wheel for the platform) every function falls back to the fast pair
@@ -91,6 +105,7 @@ from numpy.polynomial import chebyshev as _cheb
 from numpy.polynomial.legendre import leggauss
 
 from ._checks import unit_vector
+from ._fastmath import _FAST, _sincos
 
 try:  # finufft is a declared dependency; a platform without a wheel falls back
     import finufft as _finufft
@@ -108,7 +123,6 @@ ENGINE = "finufft" if _finufft is not None else "fast pair kernel (finufft not i
 EPS = 1e-10
 _UPSAMP = 2.0
 _GRID_BUDGET = 2**30  # bytes of finufft grids per transform
-_NODE_CHUNK = 2**21  # quadrature nodes per transform (Ḡ long part)
 _NODE_BYTES = 72  # K (24) + S (16) + weights, phases, products (32)
 _ATOM_BYTES = 88  # finufft type 3 per atom: rescaled x, y, z (24), sort index (8), c' (16),
 #                   our contiguous block copy (24) and unit strengths (16)
@@ -420,14 +434,16 @@ def _split(a, r_c, q_max, n=96):
 
 
 def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = None,
-                     tol: float = 1e-9) -> tuple[float, float, float]:
+                     tol: float = 1e-9, grid_budget: float = 4 * _GRID_BUDGET) -> tuple[float, float, float]:
     """Screening width a, real-space cut r_c and k-space cut q_max of the Ewald split.
 
     The cuts make both neglected tails <= ``tol`` relative to the near-field scale:
     r_c = a √(a²/4 + ln(1/tol)) (g_s ∝ e^{a²/4 − r²/a²}) and
-    q_max = √(1 + 4 ln(1/tol)/a²) (ĝ_l ∝ e^{−a²(q²−1)/4}).  Without ``a`` it balances the
-    measured costs of the two parts: pairs within r_c (N·n̄·(4π/3) r_c³, ~1.2·10⁸ per s)
-    against quadrature nodes (~D³ q_max³/24, ~1.5·10⁶ per s) and atoms × node chunks.
+    q_max = √(1 + 4 ln(1/tol)/a²) (ĝ_l ∝ e^{−a²(q²−1)/4}).  Without ``a`` it minimises the
+    measured cost (``benchmarks/README.md``, 2-core machine) of the two parts: ordered
+    pairs within r_c, N·n̄·(4π/3) r_c³ at ~4.5·10⁷ per s, against the M³ modes of the long
+    part's grid (M = q_max P/π, P = 2D + 24a) at ~4·10⁶ per s, among the a whose grids
+    (~48 M³ bytes) fit ``grid_budget``.
 
     Parameters
     ----------
@@ -436,11 +452,14 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
     density : float
         Mean density seen by an atom, n̄ = Σ_i n(r_i)/N, in k_L³.
     D : float
-        Bound on the pair distances (k_L units).
+        Largest per-axis extent of the pair separations about their centre (k_L units):
+        the cloud's width inside one cloud, the mean of the two widths between clouds.
     a : float, optional
         Fix the screening width instead of balancing.
     tol : float
         Neglected tails, relative.
+    grid_budget : float
+        Bytes the long part's grids may take (default 4 GiB).
 
     Returns
     -------
@@ -449,7 +468,7 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
     Examples
     --------
     >>> from lehmberg.structure import ewald_parameters
-    >>> a, r_c, q_max = ewald_parameters(10**6, 60.0, 80.0)
+    >>> a, r_c, q_max = ewald_parameters(10**6, 60.0, 70.0)
     >>> 0.3 < a < 3.0 and r_c > 3 * a
     True
     """
@@ -461,62 +480,147 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
     if a is not None:
         return (float(a),) + cuts(float(a))
 
-    def cost(a):
-        r_c, q_max = cuts(a)
-        pairs = n_atoms * density * (4.0 * math.pi / 3.0) * r_c**3
-        nodes = (D * q_max) ** 3 / 24.0 + 500.0
-        chunks = 1.0 + nodes / _NODE_CHUNK
-        return pairs / 1.2e8 + nodes / 1.5e6 + n_atoms * chunks / 3e6
+    def modes(a):
+        return (cuts(a)[1] * (2.0 * D + 24.0 * a) / math.pi) ** 3
 
-    grid = np.geomspace(0.15, 6.0, 80)
+    def cost(a):
+        r_c = cuts(a)[0]
+        pairs = n_atoms * density * (4.0 * math.pi / 3.0) * r_c**3
+        return pairs / 4.5e7 + modes(a) / 4e6
+
+    grid = [x for x in np.geomspace(0.15, 6.0, 80) if _LONG_BYTES * modes(x) <= grid_budget]
+    if not grid:
+        grid = [6.0]
     best = float(grid[int(np.argmin([cost(x) for x in grid]))])
     return (best,) + cuts(best)
 
 
-def _kappa_rule(D, a, q_max):
-    """κ nodes and weights: even Gauss–Legendre on [0, 2] (symmetric about the pole κ = 1)
-    and Gauss–Legendre on [2, q_max], both resolving e^{iκt}, |t| <= D."""
-    n1 = max(16, int(math.ceil((2.0 * D + _margin(D) + 8) / 2.0)))
-    n1 += n1 % 2
-    x, w = leggauss(n1)
-    kap, wk = [x + 1.0], [w]
-    if q_max > 2.0:
-        h = 0.5 * (q_max - 2.0)
-        deg = D * h + _margin(D * h) + 0.5 * a * a * h * q_max + 8
-        n2 = max(8, int(math.ceil(deg / 2.0)) + 4)
-        x, w = leggauss(n2)
-        kap.append(2.0 + h * (x + 1.0))
-        wk.append(h * w)
-    return np.concatenate(kap), np.concatenate(wk)
+_G_TOL = 1e-8  # Ewald tails of cloud_rates' Ḡ (measured error ~tol/10 relative)
+_LONG_BYTES = 48  # per mode of the long part: finufft type 1 at upsampling 1.25 (31) + S (16) + 1
 
 
-def _long_nodes(D, D_t, axis, split, p):
-    """Yield (K, weight) chunks of the long-part quadrature (Eq. E2): weight includes
-    (2π)⁻³ κ² w_κ w_Ω ĝ_l(κq̂)."""
-    kap, wk = _kappa_rule(D, split.a, split.q_max)
-    Ks, Ws, n = [], [], 0
-    for k, wkk in zip(kap, wk):
-        q, w = sphere_rule(*_rule_for(k * D, k * D_t), axis=axis)
-        shape = 1.0 if p is None else 1.0 - k * k * (q @ p) ** 2
-        gl = -6.0 * math.pi * shape * math.exp(-split.a**2 * (k * k - 1.0) / 4.0) / (k * k - 1.0)
-        Ks.append(np.array([0.0, 0.0, 1.0]) + k * q)
-        Ws.append(w * (wkk * k * k / (2.0 * math.pi) ** 3) * gl)
-        n += w.size
-        if n >= _NODE_CHUNK:
-            yield np.concatenate(Ks), np.concatenate(Ws)
-            Ks, Ws, n = [], [], 0
-    if Ks:
-        yield np.concatenate(Ks), np.concatenate(Ws)
+def _good_size(n):
+    """Smallest even n' >= n with no prime factor above 5 (fast FFT sizes)."""
+    n = max(int(n), 8)
+    while True:
+        m = n
+        for f in (2, 3, 5):
+            while m % f == 0:
+                m //= f
+        if m == 1 and n % 2 == 0:
+            return n
+        n += 1
 
 
-def _count_long_nodes(D, D_t, a, q_max):
-    kap, _ = _kappa_rule(D, a, q_max)
-    return int(sum(np.prod(_rule_for(k * D, k * D_t)) for k in kap))
+def _long_modes(E, a, q_max):
+    """(M, P): modes and period per axis of the long part's grid for half-widths E."""
+    P = 2.0 * np.asarray(E, dtype=np.float64) + 24.0 * a
+    M = np.array([_good_size(math.ceil(q_max * p / math.pi)) for p in P], dtype=np.int64)
+    return M, P
+
+
+def _window_table(M, h, P, E, delta):
+    """Per-axis samples v = h m (m in FFT order) with up to two periodic images each:
+    offsets (M, 2) and window weights (M, 2), w(x) = erfc((|x| − E − 6δ)/δ)/2 (zero beyond
+    |x| = E + 12δ, 1 − 1e-17 for |x| <= E)."""
+    from scipy.special import erfc
+    m = np.fft.fftfreq(M, 1.0 / M)
+    v = h * m
+    off = np.stack([v, v - np.sign(v) * P + (v == 0) * P], axis=1)
+    arg = (np.abs(off) - E - 6.0 * delta) / delta
+    w = np.where(arg < 6.0, 0.5 * erfc(arg), 0.0)
+    return np.ascontiguousarray(off), np.ascontiguousarray(w)
+
+
+@nb.njit(parallel=True, cache=True, fastmath=_FAST, error_model="numpy")
+def _kernel_samples(o0, w0, o1, w1, o2, w2, R0, R1, R2, px, py, pz, dip, r_c, c0, c1, c2, out):
+    """out[i,j,k] = Σ_images W(v) g_l(R + v) on the long part's grid (g_l: Chebyshev series
+    below r_c, the full kernel above, where g_s < tol)."""
+    inv_T = 1.0 / (r_c * r_c)
+    rc2 = r_c * r_c
+    for i0 in nb.prange(o0.shape[0]):
+        for i1 in range(o1.shape[0]):
+            for i2 in range(o2.shape[0]):
+                acc = 0.0
+                for n0 in range(2):
+                    if w0[i0, n0] == 0.0:
+                        continue
+                    for n1 in range(2):
+                        ww = w0[i0, n0] * w1[i1, n1]
+                        if ww == 0.0:
+                            continue
+                        for n2 in range(2):
+                            w = ww * w2[i2, n2]
+                            if w == 0.0:
+                                continue
+                            dx = R0 + o0[i0, n0]
+                            dy = R1 + o1[i1, n1]
+                            dz = R2 + o2[i2, n2]
+                            r2 = dx * dx + dy * dy + dz * dz
+                            pr = px * dx + py * dy + pz * dz
+                            if r2 < rc2:
+                                x = 2.0 * r2 * inv_T - 1.0
+                                gl = _cheb_eval(c0, x)
+                                if dip != 0.0:
+                                    gl += 2.0 * _cheb_eval(c1, x) + 4.0 * pr * pr * _cheb_eval(c2, x)
+                                g = -1.5 * gl
+                            else:
+                                r = math.sqrt(r2)
+                                inv_r = 1.0 / r
+                                s = pr * pr / r2
+                                sx, cx = _sincos(r)
+                                g = 1.5 * (-(1.0 - s) * cx * inv_r
+                                           + (dip - 3.0 * s) * (sx + cx * inv_r) * inv_r * inv_r)
+                            acc += w * g
+                out[i0, i1, i2] = acc
+    return out
+
+
+def _long_part(pa, pb, p, split, eps):
+    """Σ_(i,j) e^{i(z_i−z_j)} g_l(r_i − r_j) (self terms out) on a uniform grid (Eq. E2)."""
+    import scipy.fft as sfft
+    same = pb is None
+    lo_a, hi_a = pa.min(axis=1), pa.max(axis=1)
+    ca = 0.5 * (lo_a + hi_a)
+    if same:
+        cb, E, R = ca, hi_a - lo_a, np.zeros(3)
+    else:
+        lo_b, hi_b = pb.min(axis=1), pb.max(axis=1)
+        cb = 0.5 * (lo_b + hi_b)
+        E, R = 0.5 * ((hi_a - lo_a) + (hi_b - lo_b)), ca - cb
+    delta = 2.0 * split.a
+    M, P = _long_modes(E, split.a, split.q_max)
+    h, dq = P / M, 2.0 * math.pi / P
+
+    def S(pos, c):
+        x, y, z = (np.ascontiguousarray((pos[d] - c[d]) * dq[d]) for d in range(3))
+        return _finufft.nufft3d1(x, y, z, np.exp(1j * pos[2]), tuple(int(m) for m in M), eps=eps,
+                                 isign=1, upsampfac=1.25, modeord=1, nthreads=_nthreads())
+
+    Sa = S(pa, ca)
+    if same:
+        I = Sa.real * Sa.real + Sa.imag * Sa.imag
+    else:
+        I = Sa * np.conj(S(pb, cb))
+    del Sa
+    tabs = [_window_table(int(M[d]), h[d], P[d], E[d], delta) for d in range(3)]
+    px, py, pz, dip = (0.0, 0.0, 0.0, 0.0) if p is None else (float(p[0]), float(p[1]), float(p[2]), 1.0)
+    ker = np.empty(tuple(int(m) for m in M))
+    _kernel_samples(tabs[0][0], tabs[0][1], tabs[1][0], tabs[1][1], tabs[2][0], tabs[2][1],
+                    float(R[0]), float(R[1]), float(R[2]), px, py, pz, dip, split.r_c,
+                    split.c0, split.c1, split.c2, ker)
+    Kh = sfft.fftn(ker, workers=_nthreads())  # K̂(q_k) / h³
+    del ker
+    inv = 1.0 / float(np.prod(M))
+    if same:  # K̂ is real (g_l even); Σ_k K̂_k / M³ = K(0) removes the self terms
+        Kr = Kh.real
+        del Kh
+        return complex((np.vdot(Kr.ravel(), I.ravel()) - pa.shape[1] * Kr.sum()) * inv)
+    return complex(np.sum(Kh * I) * inv)
 
 
 # cell list ------------------------------------------------------------------------------
 
-from ._fastmath import _FAST, _sincos  # noqa: E402
 
 _NCH = 64
 
@@ -560,6 +664,55 @@ def _g_only(dx, dy, dz, px, py, pz, dip):
     return 1.5 * (-(1.0 - s) * cx * inv_r + (dip - 3.0 * s) * (sx + cx * inv_r) * inv_r * inv_r)
 
 
+_BUF = 512  # pairs gathered per block before the vectorised evaluation
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+def _flush(n, bx, by, bz, bwr, bwi, px, py, pz, dip, inv_T, c0, c1, c2, gsx, gsy, gx, gy, tx, t0,
+           t1, t2, rn2, short):
+    """Evaluate the n gathered pairs (branch-free loops over the block, so LLVM vectorises
+    them): returns the g_s sum (Re, Im) and the near g sum (Re, Im) of the block."""
+    s0 = s1 = s2 = s3 = 0.0
+    for k in range(n):
+        r2 = bx[k] * bx[k] + by[k] * by[k] + bz[k] * bz[k]
+        tx[k] = min(2.0 * r2 * inv_T - 1.0, 1.0)
+    if short:
+        # Clenshaw sums of the three series, the block innermost
+        for k in range(n):
+            t0[k] = 0.0
+            t1[k] = 0.0
+            t2[k] = 0.0
+            gsx[k] = 0.0
+            gsy[k] = 0.0
+            gx[k] = 0.0
+        for c, acc_b1, acc_b2 in ((c0, t0, gsx), (c1, t1, gsy), (c2, t2, gx)):
+            for m in range(c.shape[0] - 1, 0, -1):
+                cm = c[m]
+                for k in range(n):
+                    b1 = acc_b1[k]
+                    acc_b1[k] = cm + 2.0 * tx[k] * b1 - acc_b2[k]
+                    acc_b2[k] = b1
+            for k in range(n):
+                acc_b1[k] = c[0] + tx[k] * acc_b1[k] - acc_b2[k]
+    for k in range(n):
+        dx, dy, dz = bx[k], by[k], bz[k]
+        r2 = dx * dx + dy * dy + dz * dz
+        r = math.sqrt(r2)
+        inv_r = 1.0 / r
+        pr = px * dx + py * dy + pz * dz
+        s = pr * pr / r2
+        sx, cx = _sincos(r)
+        g = 1.5 * (-(1.0 - s) * cx * inv_r + (dip - 3.0 * s) * (sx + cx * inv_r) * inv_r * inv_r)
+        if short:
+            gs = g + 1.5 * (t0[k] + dip * (2.0 * t1[k] + 4.0 * s * r2 * t2[k]))
+            s0 += bwr[k] * gs
+            s1 += bwi[k] * gs
+        m = 1.0 if r2 < rn2 else 0.0
+        s2 += m * bwr[k] * g
+        s3 += m * bwi[k] * g
+    return s0, s1, s2, s3
+
+
 @nb.njit(parallel=True, cache=True, fastmath=_FAST, error_model="numpy")
 def _short_sum(xa, ya, za, ca, sa, cell_a, xb, yb, zb, cb, sb, starts, dims, same,
                rc2, rn2, px, py, pz, dip, inv_T, c0, c1, c2, short):
@@ -568,49 +721,77 @@ def _short_sum(xa, ya, za, ca, sa, cell_a, xb, yb, zb, cb, sb, starts, dims, sam
     b's atoms are sorted by cell (``starts``: CSR offsets over the dims[0]·dims[1]·dims[2]
     cells), ``cell_a`` holds the (ix, iy, iz) cell of each atom of a in b's grid.  ``same``:
     a is b (pairs j > i only, conjugates added by the caller); ``short`` False: the near
-    sum alone (g_s not evaluated).  Fixed chunks over a: the
-    result does not depend on the thread count.  Returns (nch, 5): Re, Im of the g_s sum,
-    Re, Im of the near g sum and the number of near pairs.
+    sum alone (g_s not evaluated).  The pairs within the cut are gathered into blocks and
+    evaluated by branch-free loops (vectorised).  Fixed chunks over a: the result does not
+    depend on the thread count.  Returns (nch, 5): Re, Im of the g_s sum, Re, Im of the
+    near g sum and the number of near pairs.
     """
     n = xa.shape[0]
     out = np.zeros((_NCH, 5))
     nx, ny, nz = dims[0], dims[1], dims[2]
+    rcut2 = rc2 if short else rn2
     for ch in nb.prange(_NCH):
+        bx = np.empty(_BUF)
+        by = np.empty(_BUF)
+        bz = np.empty(_BUF)
+        bwr = np.empty(_BUF)
+        bwi = np.empty(_BUF)
+        u0 = np.empty(_BUF)
+        u1 = np.empty(_BUF)
+        u2 = np.empty(_BUF)
+        u3 = np.empty(_BUF)
+        u4 = np.empty(_BUF)
+        u5 = np.empty(_BUF)
+        u6 = np.empty(_BUF)
+        u7 = np.empty(_BUF)
         lo = ch * n // _NCH
         hi = (ch + 1) * n // _NCH
         t0 = t1 = t2 = t3 = t4 = 0.0
+        nbuf = 0
         for i in range(lo, hi):
             ix, iy, iz = cell_a[0, i], cell_a[1, i], cell_a[2, i]
-            a0 = a1 = a2 = a3 = 0.0
+            zlo = max(iz - 1, 0)
+            zhi = min(iz + 1, nz - 1)
+            if zlo > zhi:
+                continue
             for jx in range(max(ix - 1, 0), min(ix + 2, nx)):
                 for jy in range(max(iy - 1, 0), min(iy + 2, ny)):
-                    for jz in range(max(iz - 1, 0), min(iz + 2, nz)):
-                        cell = (jx * ny + jy) * nz + jz
-                        j0 = starts[cell]
-                        j1 = starts[cell + 1]
-                        if same:
-                            j0 = max(j0, i + 1)
-                        for j in range(j0, j1):
-                            dx = xa[i] - xb[j]
-                            dy = ya[i] - yb[j]
-                            dz = za[i] - zb[j]
-                            r2 = dx * dx + dy * dy + dz * dz
-                            if r2 < rc2:
-                                if short:
-                                    gs, g = _g_short(dx, dy, dz, px, py, pz, dip, inv_T, c0, c1, c2)
-                                    a0 += cb[j] * gs
-                                    a1 += sb[j] * gs
-                                else:
-                                    g = _g_only(dx, dy, dz, px, py, pz, dip)
-                                if r2 < rn2:
-                                    a2 += cb[j] * g
-                                    a3 += sb[j] * g
-                                    t4 += 1.0
-            # e^{iz_i} (a0 − i a1)
-            t0 += ca[i] * a0 + sa[i] * a1
-            t1 += sa[i] * a0 - ca[i] * a1
-            t2 += ca[i] * a2 + sa[i] * a3
-            t3 += sa[i] * a2 - ca[i] * a3
+                    row = (jx * ny + jy) * nz
+                    j0 = starts[row + zlo]
+                    j1 = starts[row + zhi + 1]
+                    if same:
+                        j0 = max(j0, i + 1)
+                    for j in range(j0, j1):
+                        dx = xa[i] - xb[j]
+                        dy = ya[i] - yb[j]
+                        dz = za[i] - zb[j]
+                        r2 = dx * dx + dy * dy + dz * dz
+                        if r2 < rcut2:
+                            bx[nbuf] = dx
+                            by[nbuf] = dy
+                            bz[nbuf] = dz
+                            # e^{i(z_i − z_j)}
+                            bwr[nbuf] = ca[i] * cb[j] + sa[i] * sb[j]
+                            bwi[nbuf] = sa[i] * cb[j] - ca[i] * sb[j]
+                            nbuf += 1
+                            if r2 < rn2:
+                                t4 += 1.0
+                            if nbuf == _BUF:
+                                s0, s1, s2, s3 = _flush(nbuf, bx, by, bz, bwr, bwi, px, py, pz, dip,
+                                                        inv_T, c0, c1, c2, u0, u1, u2, u3, u4,
+                                                        u5, u6, u7, rn2, short)
+                                t0 += s0
+                                t1 += s1
+                                t2 += s2
+                                t3 += s3
+                                nbuf = 0
+        if nbuf > 0:
+            s0, s1, s2, s3 = _flush(nbuf, bx, by, bz, bwr, bwi, px, py, pz, dip, inv_T, c0, c1, c2,
+                                    u0, u1, u2, u3, u4, u5, u6, u7, rn2, short)
+            t0 += s0
+            t1 += s1
+            t2 += s2
+            t3 += s3
         out[ch, 0] = t0
         out[ch, 1] = t1
         out[ch, 2] = t2
@@ -686,7 +867,7 @@ def g_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), eps: float = EPS, a_screen: flo
                progress: Callable[[int, int], None] | None = None) -> tuple[complex, complex, int]:
     """S_g = Σ_(i,j) e^{ik_L·(r_i−r_j)} g(r_i − r_j) of one realisation by the Ewald split.
 
-    Long part by structure factors on a spherical-shell quadrature (Eq. E2), short part
+    Long part on a uniform grid by one type-1 NUFFT per cloud (Eq. E2), short part
     over neighbours with a cell list (module docstring).
 
     Parameters
@@ -728,32 +909,22 @@ def g_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), eps: float = EPS, a_screen: flo
     near_radius = float(near_radius)
     if not (math.isfinite(near_radius) and near_radius >= 0.0):
         raise ValueError(f"near_radius must be finite and >= 0, got {near_radius!r}")
-    axis, D, D_t = _band(pa, pb)
+    if _finufft is None:
+        from .pairsum import fast_pair_sum
+        near, n_near = near_pair_sum(pa, pb, p, near_radius) if near_radius > 0.0 else (0j, 0)
+        return complex(fast_pair_sum(pa, pb, p)[1]), near, n_near
+    wa = np.ptp(pa, axis=1)
+    E = wa if pb is None else 0.5 * (wa + np.ptp(pb, axis=1))
     n_all = pa.shape[1] + (0 if pb is None else pb.shape[1])
     dens = _mean_density(pa if pb is None else np.concatenate([pa, pb], axis=1))
-    a_s, r_c, q_max = ewald_parameters(n_all, dens, D, a_screen, tol)
-    r_c = max(r_c, near_radius)
-    split = _split(a_s, r_c, q_max)
-    chunks = list(_long_nodes(D, D_t, axis, split, p))
-    eps_long = max(eps, 1e-9)  # upsampling 1.25 keeps the grids small (its floor is ~1e-11)
-    steps = len(chunks) * (1 if pb is None else 2) + 1
-    done = 0
-    long = 0j
-    for K, w in chunks:
-        Sa = structure_factors(pa, K, eps_long, upsampfac=1.25)
-        if pb is None:
-            long += np.dot(w, Sa.real * Sa.real + Sa.imag * Sa.imag - pa.shape[1])
-        else:
-            done += 1
-            if progress is not None:
-                progress(done, steps)
-            long += np.dot(w, Sa * np.conj(structure_factors(pb, K, eps_long, upsampfac=1.25)))
-        done += 1
-        if progress is not None:
-            progress(done, steps)
+    a_s, r_c, q_max = ewald_parameters(n_all, dens, float(E.max()), a_screen, tol)
+    split = _split(a_s, max(r_c, near_radius), q_max)
+    long = _long_part(pa, pb, p, split, max(eps, 1e-9))  # upsampling 1.25: floor ~1e-11
+    if progress is not None:
+        progress(1, 2)
     short, near, n_near = _short_part(pa, pb, p, split, near_radius)
     if progress is not None:
-        progress(steps, steps)
+        progress(2, 2)
     return complex(long) + short, near, n_near
 
 
@@ -875,21 +1046,42 @@ def _structure_plan(shape, kL, kR, atoms, eps=EPS, grid_budget=_GRID_BUDGET):
     return per, clouds * k**3 * per / 16.0, clouds * k**3, M
 
 
+def _g_plan(shape, kL, kR, atoms, tol=_G_TOL):
+    """(a, r_c, q_max, modes, short-part pairs) of a Ḡ request, from its inputs alone."""
+    X, _ = _request_extent(shape, kL, atoms)
+    n_all = atoms * (1 if kR is None else 2)
+    if shape == "gaussian":
+        sigma = kL / math.sqrt(2.0)
+        dens = atoms / ((4.0 * math.pi) ** 1.5 * sigma**3)
+    else:
+        dens = atoms / kL**3
+    a, r_c, q_max = ewald_parameters(n_all, dens, 2.0 * X, tol=tol)
+    M, _ = _long_modes(np.full(3, 2.0 * X), a, q_max)
+    pairs = n_all * dens * (4.0 * math.pi / 3.0) * r_c**3
+    return a, r_c, q_max, float(np.prod(M.astype(np.float64))), pairs
+
+
 def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: int = 1000,
-                      shape: str = "gaussian") -> float:
-    """Predicted wall time of one replica's Γ̄ (and, for "pairs", Ḡ) on the 2-core machine.
+                      shape: str = "gaussian", with_g: bool = False) -> float:
+    """Predicted wall time of one replica's Γ̄ (and Ḡ: always for "pairs", with ``with_g``
+    for "structure") on the 2-core machine.
 
     Models fitted to ``benchmarks/structure.py`` on the shared development machine:
     the fast pair kernel costs 8.3e-9 s × N² inside one cloud (N(N−1)/2 pairs) and
     1.65e-8 s × N² between clouds; the structure-factor engine
     0.05 s + 3.5e-6 s per atom and transform + 6e-8 s per finufft grid point
-    (spreading and inner grids, all blocks) + 1e-6 s per node and transform.
+    (spreading and inner grids, all blocks) + 1e-6 s per node and transform; its Ḡ
+    (Ewald split) 2.2e-8 s per ordered pair within r_c + 2.5e-7 s per grid mode
+    (:func:`ewald_parameters`; measured 34 s against a predicted 34 s for N = 10⁵ at
+    k_L L = 10).
 
     Parameters
     ----------
     engine : {"structure", "pairs"}
     kL, kR, atoms, shape
         As in ``pairsum.cloud_rates``.
+    with_g : bool
+        Include Ḡ in the structure engine's time.
 
     Returns
     -------
@@ -909,7 +1101,11 @@ def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: in
         raise ValueError(f"engine must be 'structure' or 'pairs', got {engine!r}")
     _, points, transforms, M = _structure_plan(shape, kL, kR, atoms)
     clouds = 1 if kR is None else 2
-    return 0.05 + 3.5e-6 * atoms * clouds + 6e-8 * points + 1e-6 * M * transforms
+    t = 0.05 + 3.5e-6 * atoms * clouds + 6e-8 * points + 1e-6 * M * transforms
+    if with_g:
+        _, _, _, modes, pairs = _g_plan(shape, kL, kR, atoms)
+        t += pairs / 4.5e7 + modes / 4e6
+    return t
 
 
 def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str = "gaussian",
@@ -924,7 +1120,8 @@ def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str =
               + 24 N c           (SoA copies of the c clouds used, c = 1 inside one cloud, 2 between)
               + structure:  88 N + G + 72 M   (finufft per atom, its grids G <= grid_budget, M nodes)
                 pairs:      16 N c            (cos, sin of the probe phase)
-              + with_g:     112 N             (cell list of the near pairs: sorted copies, cells)
+              + with_g:     112 N c           (cell list: sorted copies, cells)
+                            + 48 M³           (structure: the Ewald long part's grid, M modes per axis)
 
     Parameters
     ----------
@@ -958,7 +1155,9 @@ def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str =
     else:
         total += 16 * N * c
     if with_g:
-        total += 112 * N
+        total += 112 * N * c
+        if engine == "structure":
+            total += _LONG_BYTES * _g_plan(shape, kL, kR, N)[3]
     return int(total)
 
 

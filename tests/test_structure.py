@@ -95,6 +95,22 @@ def test_g_pair_sum_ewald_exact(kR, p_hat):
     assert n_near == nb_ and abs(near - brute) <= 1e-12 * max(1.0, abs(brute))
 
 
+@pytest.mark.parametrize("shape, kL, kR, R_dir, p_hat, N", [
+    ("gaussian", 5.0, None, (0, 0, 1), (1.0, 0.0, 0.0), 20_000),
+    ("cube", 4.0, 6.0, (1, 1, 0), (0.0, 0.6, 0.8), 8000),
+    ("gaussian", 3.0, 200.0, (0, 0, 1), None, 2000),
+])
+def test_g_pair_sum_default_parameters_exact(shape, kL, kR, R_dir, p_hat, N):
+    """With the parameters cloud_rates uses (a from the cost model, tails _G_TOL) the Ewald
+    split equals the direct sum to 1e-6 relative, inside one cloud at N = 2e4, between
+    overlapping cube clouds, and between clouds 200/k_L apart (the grid does not grow
+    with the separation)."""
+    a, b = _clouds(shape, kL, kR, R_dir, N)
+    exact_g = fast_pair_sum(a, b, p_hat)[1]
+    got = structure.g_pair_sum(a, b, p_hat, tol=structure._G_TOL)[0]
+    assert abs(got - exact_g) <= 1e-6 * abs(exact_g), (got, exact_g)
+
+
 def test_near_pair_sum_brute_force():
     a, b = _clouds("cube", 3.0, 1.0, (1, 0, 0), 300)
     from lehmberg.kernels import g as g_kernel
@@ -163,6 +179,9 @@ def test_near_expectation_cube_monte_carlo():
 def test_ewald_parameters():
     a, r_c, q_max = structure.ewald_parameters(10**5, 10.0, 60.0)
     assert r_c > 3 * a and q_max > 1
+    # a grid budget too small for the balanced a forces a wider screening (fewer modes)
+    a_small, _, _ = structure.ewald_parameters(10**5, 10.0, 60.0, grid_budget=2**26)
+    assert a_small > a
     a2, r_c2, q2 = structure.ewald_parameters(10, 1.0, 5.0, a=0.7, tol=1e-6)
     assert a2 == 0.7 and abs(r_c2 - 0.7 * math.sqrt(0.49 / 4 + math.log(1e6))) < 1e-12
 
