@@ -636,42 +636,16 @@ def _cheb_eval(c, x):
     return c[0] + x * b1 - b2
 
 
-@nb.njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
-def _g_short(dx, dy, dz, px, py, pz, dip, inv_T, c0, c1, c2):
-    """(g_s, g) at separation d (units of Γ): g_s = g − g_l, g the full kernel."""
-    r2 = dx * dx + dy * dy + dz * dz
-    r = math.sqrt(r2)
-    inv_r = 1.0 / r
-    pr = px * dx + py * dy + pz * dz
-    s = pr * pr / r2
-    sx, cx = _sincos(r)
-    g = 1.5 * (-(1.0 - s) * cx * inv_r + (dip - 3.0 * s) * (sx + cx * inv_r) * inv_r * inv_r)
-    x = 2.0 * r2 * inv_T - 1.0
-    gl = _cheb_eval(c0, x)
-    if dip != 0.0:
-        gl += 2.0 * _cheb_eval(c1, x) + 4.0 * s * r2 * _cheb_eval(c2, x)
-    return g + 1.5 * gl, g
-
-
-@nb.njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
-def _g_only(dx, dy, dz, px, py, pz, dip):
-    """g at separation d (units of Γ)."""
-    r2 = dx * dx + dy * dy + dz * dz
-    inv_r = 1.0 / math.sqrt(r2)
-    pr = px * dx + py * dy + pz * dz
-    s = pr * pr * inv_r * inv_r
-    sx, cx = _sincos(r2 * inv_r)
-    return 1.5 * (-(1.0 - s) * cx * inv_r + (dip - 3.0 * s) * (sx + cx * inv_r) * inv_r * inv_r)
-
-
 _BUF = 512  # pairs gathered per block before the vectorised evaluation
 
 
 @nb.njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
-def _flush(n, bx, by, bz, bwr, bwi, px, py, pz, dip, inv_T, c0, c1, c2, gsx, gsy, gx, gy, tx, t0,
-           t1, t2, rn2, short):
+def _flush(n, buf, px, py, pz, dip, inv_T, c0, c1, c2, rn2, short):
     """Evaluate the n gathered pairs (branch-free loops over the block, so LLVM vectorises
-    them): returns the g_s sum (Re, Im) and the near g sum (Re, Im) of the block."""
+    them): returns the g_s sum (Re, Im) and the near g sum (Re, Im) of the block.  Rows of
+    ``buf``: separation x, y, z, e^{i(z_i−z_j)} (Re, Im), then scratch."""
+    bx, by, bz, bwr, bwi = buf[0], buf[1], buf[2], buf[3], buf[4]
+    gsx, gsy, gx, tx, t0, t1, t2 = buf[5], buf[6], buf[7], buf[8], buf[9], buf[10], buf[11]
     s0 = s1 = s2 = s3 = 0.0
     for k in range(n):
         r2 = bx[k] * bx[k] + by[k] * by[k] + bz[k] * bz[k]
@@ -731,19 +705,8 @@ def _short_sum(xa, ya, za, ca, sa, cell_a, xb, yb, zb, cb, sb, starts, dims, sam
     nx, ny, nz = dims[0], dims[1], dims[2]
     rcut2 = rc2 if short else rn2
     for ch in nb.prange(_NCH):
-        bx = np.empty(_BUF)
-        by = np.empty(_BUF)
-        bz = np.empty(_BUF)
-        bwr = np.empty(_BUF)
-        bwi = np.empty(_BUF)
-        u0 = np.empty(_BUF)
-        u1 = np.empty(_BUF)
-        u2 = np.empty(_BUF)
-        u3 = np.empty(_BUF)
-        u4 = np.empty(_BUF)
-        u5 = np.empty(_BUF)
-        u6 = np.empty(_BUF)
-        u7 = np.empty(_BUF)
+        buf = np.empty((12, _BUF))
+        bx, by, bz, bwr, bwi = buf[0], buf[1], buf[2], buf[3], buf[4]
         lo = ch * n // _NCH
         hi = (ch + 1) * n // _NCH
         t0 = t1 = t2 = t3 = t4 = 0.0
@@ -777,17 +740,15 @@ def _short_sum(xa, ya, za, ca, sa, cell_a, xb, yb, zb, cb, sb, starts, dims, sam
                             if r2 < rn2:
                                 t4 += 1.0
                             if nbuf == _BUF:
-                                s0, s1, s2, s3 = _flush(nbuf, bx, by, bz, bwr, bwi, px, py, pz, dip,
-                                                        inv_T, c0, c1, c2, u0, u1, u2, u3, u4,
-                                                        u5, u6, u7, rn2, short)
+                                s0, s1, s2, s3 = _flush(nbuf, buf, px, py, pz, dip, inv_T,
+                                                        c0, c1, c2, rn2, short)
                                 t0 += s0
                                 t1 += s1
                                 t2 += s2
                                 t3 += s3
                                 nbuf = 0
         if nbuf > 0:
-            s0, s1, s2, s3 = _flush(nbuf, bx, by, bz, bwr, bwi, px, py, pz, dip, inv_T, c0, c1, c2,
-                                    u0, u1, u2, u3, u4, u5, u6, u7, rn2, short)
+            s0, s1, s2, s3 = _flush(nbuf, buf, px, py, pz, dip, inv_T, c0, c1, c2, rn2, short)
             t0 += s0
             t1 += s1
             t2 += s2
