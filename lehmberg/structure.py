@@ -84,8 +84,8 @@ Bounded and stated by :func:`estimate_memory`: positions (24 bytes per atom and 
 kept), per transform 88 bytes per atom of a block plus 16 (nf³ + (2 nf)³) bytes of
 finufft grids, 72 bytes per quadrature node; clouds whose grids would exceed
 ``grid_budget`` (default 1 GiB) are cut into spatial blocks (S is additive over blocks,
-S = Σ_b e^{iK·c_b} S_b); Ḡ's long part takes ~48 bytes per mode (M³ modes, at most 4 GiB:
-:func:`ewald_parameters` picks a larger a otherwise).  :func:`check_memory`
+S = Σ_b e^{iK·c_b} S_b); Ḡ's long part takes ~48 bytes per mode (M³ modes; at most 40% of the available
+memory and 16 GiB: :func:`ewald_parameters` picks a larger a otherwise).  :func:`check_memory`
 refuses a request beyond the machine's available memory before anything is allocated.
 
 Without finufft (no wheel for the platform) every function falls back to the fast pair
@@ -434,7 +434,7 @@ def _split(a, r_c, q_max, n=96):
 
 
 def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = None,
-                     tol: float = 1e-9, grid_budget: float = 4 * _GRID_BUDGET) -> tuple[float, float, float]:
+                     tol: float = 1e-9, grid_budget: float | None = None) -> tuple[float, float, float]:
     """Screening width a, real-space cut r_c and k-space cut q_max of the Ewald split.
 
     The cuts make both neglected tails <= ``tol`` relative to the near-field scale:
@@ -443,7 +443,7 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
     measured cost (``benchmarks/README.md``, 2-core machine) of the two parts: ordered
     pairs within r_c, N·n̄·(4π/3) r_c³ at ~4.5·10⁷ per s, against the M³ modes of the long
     part's grid (M = q_max P/π, P = 2D + 24a) at ~4·10⁶ per s, among the a whose grids
-    (~48 M³ bytes) fit ``grid_budget``.
+    (~48 M³ bytes) fit ``grid_budget``: a smaller a costs fewer pairs and more modes.
 
     Parameters
     ----------
@@ -458,8 +458,9 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
         Fix the screening width instead of balancing.
     tol : float
         Neglected tails, relative.
-    grid_budget : float
-        Bytes the long part's grids may take (default 4 GiB).
+    grid_budget : float, optional
+        Bytes the long part's grids may take (default: 40% of the memory available now,
+        at most 16 GiB).
 
     Returns
     -------
@@ -479,6 +480,8 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
 
     if a is not None:
         return (float(a),) + cuts(float(a))
+    if grid_budget is None:
+        grid_budget = min(16.0 * 2**30, 0.4 * available_memory())
 
     def modes(a):
         return (cuts(a)[1] * (2.0 * D + 24.0 * a) / math.pi) ** 3
@@ -874,19 +877,64 @@ def g_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), eps: float = EPS, a_screen: flo
         from .pairsum import fast_pair_sum
         near, n_near = near_pair_sum(pa, pb, p, near_radius) if near_radius > 0.0 else (0j, 0)
         return complex(fast_pair_sum(pa, pb, p)[1]), near, n_near
-    wa = np.ptp(pa, axis=1)
-    E = wa if pb is None else 0.5 * (wa + np.ptp(pb, axis=1))
+    from .pairsum import fast_pair_sum
     n_all = pa.shape[1] + (0 if pb is None else pb.shape[1])
     dens = _mean_density(pa if pb is None else np.concatenate([pa, pb], axis=1))
+    ia, oa = _trim(pa)
+    ib, ob = (None, None) if pb is None else _trim(pb)
+    wa = np.ptp(ia, axis=1)
+    E = wa if pb is None else 0.5 * (wa + np.ptp(ib, axis=1))
     a_s, r_c, q_max = ewald_parameters(n_all, dens, float(E.max()), a_screen, tol)
     split = _split(a_s, max(r_c, near_radius), q_max)
-    long = _long_part(pa, pb, p, split, max(eps, 1e-9))  # upsampling 1.25: floor ~1e-11
+    long = _long_part(ia, ib, p, split, max(eps, 1e-9))  # upsampling 1.25: floor ~1e-11
     if progress is not None:
         progress(1, 2)
-    short, near, n_near = _short_part(pa, pb, p, split, near_radius)
+    short, near, n_near = _short_part(ia, ib, p, split, near_radius)
+    total = complex(long) + short
+    # the outliers (beyond the trimmed box) against everything, by the exact pair kernel
+    pieces = []
+    if pb is None:
+        if oa is not None:
+            pieces = [(oa, ia, 2), (oa, None, 1)]
+    else:
+        if oa is not None:
+            pieces.append((oa, pb, 1))
+        if ob is not None:
+            pieces.append((ia, ob, 1))
+    for x, y, mult in pieces:
+        sg = complex(fast_pair_sum(x, y, p)[1])
+        nr, nn = near_pair_sum(x, y, p, near_radius) if near_radius > 0.0 else (0j, 0)
+        if mult == 2:  # the (o, j) and (j, o) orders inside one cloud are conjugate
+            sg, nr, nn = complex(2.0 * sg.real), complex(2.0 * nr.real), 2 * nn
+        total += sg
+        near += nr
+        n_near += nn
     if progress is not None:
         progress(2, 2)
-    return complex(long) + short, near, n_near
+    return total, near, n_near
+
+
+#: Atoms per tail and axis left out of the Ewald box, as a fraction of N (Gaussian: ~4σ);
+#: they enter through the exact pair kernel (cost ~2·10⁻⁴ N² pairs, ≲ 1 s at N = 10⁶).
+_TRIM = 3.2e-5
+
+
+def _trim(pos):
+    """(inside, outside): the atoms inside the box that leaves out the ⌊_TRIM N + 1/2⌋
+    extreme atoms of each tail on every axis, and the rest (None if none)."""
+    n = pos.shape[1]
+    k = int(_TRIM * n + 0.5)
+    if k == 0 or n < 4 * k + 8:
+        return pos, None
+    keep = np.ones(n, dtype=bool)
+    for d in range(3):
+        x = pos[d]
+        lo = np.partition(x, k)[k]
+        hi = np.partition(x, n - 1 - k)[n - 1 - k]
+        keep &= (x >= lo) & (x <= hi)
+    if keep.all():
+        return pos, None
+    return np.ascontiguousarray(pos[:, keep]), np.ascontiguousarray(pos[:, ~keep])
 
 
 def near_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), radius: float = 1.0) -> tuple[complex, int]:
@@ -1009,10 +1057,13 @@ def _structure_plan(shape, kL, kR, atoms, eps=EPS, grid_budget=_GRID_BUDGET):
 
 def _g_plan(shape, kL, kR, atoms, tol=_G_TOL):
     """(a, r_c, q_max, modes, short-part pairs) of a Ḡ request, from its inputs alone."""
+    from scipy.stats import norm
     X, _ = _request_extent(shape, kL, atoms)
     n_all = atoms * (1 if kR is None else 2)
     if shape == "gaussian":
         sigma = kL / math.sqrt(2.0)
+        if int(_TRIM * atoms + 0.5) > 0:  # the Ewald box leaves the outliers out (_trim)
+            X = min(X, sigma * float(norm.isf(_TRIM)))
         dens = atoms / ((4.0 * math.pi) ** 1.5 * sigma**3)
     else:
         dens = atoms / kL**3

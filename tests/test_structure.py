@@ -111,6 +111,22 @@ def test_g_pair_sum_default_parameters_exact(shape, kL, kR, R_dir, p_hat, N):
     assert abs(got - exact_g) <= 1e-6 * abs(exact_g), (got, exact_g)
 
 
+def test_g_pair_sum_outliers_enter_through_the_pair_kernel():
+    """A far outlier is left out of the Ewald box (the grid stays that of the bulk) and its
+    pairs are summed exactly: the total equals the direct sum, near pairs included."""
+    a, _ = _clouds("gaussian", 4.0, None, (0, 0, 1), 20_000)
+    a = np.concatenate([a, [[40.0, 0.0, 3.0]]])
+    inside, outside = structure._trim(np.ascontiguousarray(a.T))
+    assert outside is not None and np.any(np.isclose(outside[0], 40.0))
+    assert np.ptp(inside[0]) < 30.0
+    exact_g = fast_pair_sum(a, None, (0.0, 0.6, 0.8))[1]
+    got, near, n_near = structure.g_pair_sum(a, None, (0.0, 0.6, 0.8), tol=structure._G_TOL,
+                                             near_radius=0.5)
+    assert abs(got - exact_g) <= 1e-6 * abs(exact_g), (got, exact_g)
+    brute, nb_ = structure.near_pair_sum(a, None, (0.0, 0.6, 0.8), 0.5)
+    assert n_near == nb_ and abs(near - brute) <= 1e-9 * max(1.0, abs(brute))
+
+
 def test_near_pair_sum_brute_force():
     a, b = _clouds("cube", 3.0, 1.0, (1, 0, 0), 300)
     from lehmberg.kernels import g as g_kernel
