@@ -305,7 +305,7 @@ def cloud_rates(kL: float, kR: float | None = None, R_dir=(0.0, 0.0, 1.0), p_hat
     says it is faster.  For Γ̄ alone (inside one cloud Ḡ is real, so Γ_ij = Re Γ̄ without
     Ḡ) the measured crossover is N ≈ 3·10³ at k_L L = 3 and 10, 1.3·10⁴ at 30, ~10⁵ at
     100 (``benchmarks/structure.py``); with Ḡ (between clouds Γ_ij = Re Γ̄ − Im Ḡ needs it)
-    it comes later, N ≈ 4·10⁴ at k_L L = 3–10 and 3·10⁴ between clouds (the Ewald split's
+    it comes later, N ≈ 2·10⁴ at k_L L = 3–10, inside one cloud and between (the Ewald split's
     short part costs ~N n̄ r_c³ pairs, n̄ the density an atom sees).  Every replica is an
     unbiased estimate of the position average, so the replica mean is too; the replica
     scatter is the speckle of one snapshot.

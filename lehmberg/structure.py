@@ -75,7 +75,7 @@ window cuts the 1/r tail), and the grid does not depend on how far apart the clo
 F is represented by a Chebyshev series in t = r² on [0, r_c²] fitted once per a (from
 scipy's erf of complex argument), so g_s = g − g_l costs one sincos and three Clenshaw sums
 per pair; the pairs within r_c are gathered into blocks and evaluated by branch-free loops
-(~4.5·10⁷ ordered pairs per s on 2 cores).  a, q_max and r_c are chosen by
+(~9·10⁷ ordered pairs per s on 2 cores).  a, q_max and r_c are chosen by
 :func:`ewald_parameters` (measured error 10⁻¹¹–10⁻⁹ relative against the direct sum).
 
 Memory
@@ -427,7 +427,9 @@ def _split(a, r_c, q_max, n=96):
     x = np.cos(math.pi * (k + 0.5) / n)  # Chebyshev points of the first kind (no endpoint)
     t = 0.5 * T * (x + 1.0)
     c0 = _cheb.chebfit(x, _F(np.sqrt(t), a), n - 1)
-    c0 = c0[: int(np.nonzero(np.abs(c0) > 1e-15 * np.abs(c0).max())[0][-1]) + 1]
+    # beyond ~30 terms the coefficients are the fit's rounding noise (~1e-15 of the largest):
+    # cut at 4e-14 of it, which drops the noise and keeps F to ~1e-13 (3× fewer terms)
+    c0 = c0[: int(np.nonzero(np.abs(c0) > 4e-14 * np.abs(c0).max())[0][-1]) + 1]
     c1 = _cheb.chebder(c0) * (2.0 / T)  # dP/dt
     c2 = _cheb.chebder(c1) * (2.0 / T)  # d²P/dt²
     return _Split(float(a), float(r_c), float(q_max), c0, c1, c2)
@@ -441,7 +443,7 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
     r_c = a √(a²/4 + ln(1/tol)) (g_s ∝ e^{a²/4 − r²/a²}) and
     q_max = √(1 + 4 ln(1/tol)/a²) (ĝ_l ∝ e^{−a²(q²−1)/4}).  Without ``a`` it minimises the
     measured cost (``benchmarks/README.md``, 2-core machine) of the two parts: ordered
-    pairs within r_c, N·n̄·(4π/3) r_c³ at ~4.5·10⁷ per s, against the M³ modes of the long
+    pairs within r_c, N·n̄·(4π/3) r_c³ at ~9·10⁷ per s, against the M³ modes of the long
     part's grid (M = q_max P/π, P = 2D + 24a) at ~4·10⁶ per s, among the a whose grids
     (~48 M³ bytes) fit ``grid_budget``: a smaller a costs fewer pairs and more modes.
 
@@ -489,7 +491,7 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
     def cost(a):
         r_c = cuts(a)[0]
         pairs = n_atoms * density * (4.0 * math.pi / 3.0) * r_c**3
-        return pairs / 4.5e7 + modes(a) / 4e6
+        return pairs / 9e7 + modes(a) / 4e6
 
     grid = [x for x in np.geomspace(0.15, 6.0, 80) if _LONG_BYTES * modes(x) <= grid_budget]
     if not grid:
@@ -1083,7 +1085,7 @@ def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: in
     1.65e-8 s × N² between clouds; the structure-factor engine
     0.05 s + 3.5e-6 s per atom and transform + 6e-8 s per finufft grid point
     (spreading and inner grids, all blocks) + 1e-6 s per node and transform; its Ḡ
-    (Ewald split) 2.2e-8 s per ordered pair within r_c + 2.5e-7 s per grid mode
+    (Ewald split) 1.1e-8 s per ordered pair within r_c + 2.5e-7 s per grid mode
     (:func:`ewald_parameters`; measured 34 s against a predicted 34 s for N = 10⁵ at
     k_L L = 10).
 
@@ -1116,7 +1118,7 @@ def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: in
     t = 0.05 + 3.5e-6 * atoms * clouds + 6e-8 * points + 1e-6 * M * transforms
     if with_g:
         _, _, _, modes, pairs = _g_plan(shape, kL, kR, atoms)
-        t += pairs / 4.5e7 + modes / 4e6
+        t += pairs / 9e7 + modes / 4e6
     return t
 
 
