@@ -436,7 +436,8 @@ def _split(a, r_c, q_max, n=96):
 
 
 def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = None,
-                     tol: float = 1e-9, grid_budget: float | None = None) -> tuple[float, float, float]:
+                     tol: float = 1e-9, grid_budget: float | None = None,
+                     clouds: int = 1) -> tuple[float, float, float]:
     """Screening width a, real-space cut r_c and k-space cut q_max of the Ewald split.
 
     The cuts make both neglected tails <= ``tol`` relative to the near-field scale:
@@ -463,6 +464,8 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
     grid_budget : float, optional
         Bytes the long part's grids may take (default: 40% of the memory available now,
         at most 16 GiB).
+    clouds : {1, 2}
+        One cloud (~48 bytes per mode) or two (~72: both structure factors are held).
 
     Returns
     -------
@@ -493,7 +496,8 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
         pairs = n_atoms * density * (4.0 * math.pi / 3.0) * r_c**3
         return pairs / 9e7 + modes(a) / 4e6
 
-    grid = [x for x in np.geomspace(0.15, 6.0, 80) if _LONG_BYTES * modes(x) <= grid_budget]
+    per_mode = _LONG_BYTES if clouds == 1 else _LONG_BYTES_2
+    grid = [x for x in np.geomspace(0.15, 6.0, 80) if per_mode * modes(x) <= grid_budget]
     if not grid:
         grid = [6.0]
     best = float(grid[int(np.argmin([cost(x) for x in grid]))])
@@ -502,6 +506,8 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
 
 _G_TOL = 1e-8  # Ewald tails of cloud_rates' Ḡ (measured error ~tol/10 relative)
 _LONG_BYTES = 48  # per mode of the long part: finufft type 1 at upsampling 1.25 (31) + S (16) + 1
+_LONG_BYTES_2 = 72  # between clouds: S_a is held while S_b is transformed (measured peak 11.2 GB
+#                     at an estimate of 10.9 with 64)
 
 
 def _good_size(n):
@@ -605,9 +611,13 @@ def _long_part(pa, pb, p, split, eps):
     Sa = S(pa, ca)
     if same:
         I = Sa.real * Sa.real + Sa.imag * Sa.imag
+        del Sa
     else:
-        I = Sa * np.conj(S(pb, cb))
-    del Sa
+        Sb = S(pb, cb)
+        np.conjugate(Sb, out=Sb)
+        np.multiply(Sa, Sb, out=Sa)
+        del Sb
+        I = Sa
     tabs = [_window_table(int(M[d]), h[d], P[d], E[d], delta) for d in range(3)]
     px, py, pz, dip = (0.0, 0.0, 0.0, 0.0) if p is None else (float(p[0]), float(p[1]), float(p[2]), 1.0)
     ker = np.empty(tuple(int(m) for m in M))
@@ -621,7 +631,7 @@ def _long_part(pa, pb, p, split, eps):
         Kr = Kh.real
         del Kh
         return complex((np.vdot(Kr.ravel(), I.ravel()) - pa.shape[1] * Kr.sum()) * inv)
-    return complex(np.sum(Kh * I) * inv)
+    return complex(np.dot(Kh.ravel(), I.ravel()) * inv)
 
 
 # cell list ------------------------------------------------------------------------------
@@ -886,7 +896,8 @@ def g_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), eps: float = EPS, a_screen: flo
     ib, ob = (None, None) if pb is None else _trim(pb)
     wa = np.ptp(ia, axis=1)
     E = wa if pb is None else 0.5 * (wa + np.ptp(ib, axis=1))
-    a_s, r_c, q_max = ewald_parameters(n_all, dens, float(E.max()), a_screen, tol)
+    a_s, r_c, q_max = ewald_parameters(n_all, dens, float(E.max()), a_screen, tol,
+                                       clouds=1 if pb is None else 2)
     split = _split(a_s, max(r_c, near_radius), q_max)
     long = _long_part(ia, ib, p, split, max(eps, 1e-9))  # upsampling 1.25: floor ~1e-11
     if progress is not None:
@@ -1069,7 +1080,7 @@ def _g_plan(shape, kL, kR, atoms, tol=_G_TOL):
         dens = atoms / ((4.0 * math.pi) ** 1.5 * sigma**3)
     else:
         dens = atoms / kL**3
-    a, r_c, q_max = ewald_parameters(n_all, dens, 2.0 * X, tol=tol)
+    a, r_c, q_max = ewald_parameters(n_all, dens, 2.0 * X, tol=tol, clouds=1 if kR is None else 2)
     M, _ = _long_modes(np.full(3, 2.0 * X), a, q_max)
     pairs = n_all * dens * (4.0 * math.pi / 3.0) * r_c**3
     return a, r_c, q_max, float(np.prod(M.astype(np.float64))), pairs
@@ -1135,7 +1146,8 @@ def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str =
               + structure:  88 N + G + 72 M   (finufft per atom, its grids G <= grid_budget, M nodes)
                 pairs:      16 N c            (cos, sin of the probe phase)
               + with_g:     112 N c           (cell list: sorted copies, cells)
-                            + 48 M³           (structure: the Ewald long part's grid, M modes per axis)
+                            + 48 M³           (structure: the Ewald long part's grid, M modes per axis;
+                                               72 M³ between clouds)
 
     Parameters
     ----------
@@ -1171,7 +1183,7 @@ def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str =
     if with_g:
         total += 112 * N * c
         if engine == "structure":
-            total += _LONG_BYTES * _g_plan(shape, kL, kR, N)[3]
+            total += (_LONG_BYTES if kR is None else _LONG_BYTES_2) * _g_plan(shape, kL, kR, N)[3]
     return int(total)
 
 
