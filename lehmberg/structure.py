@@ -408,12 +408,6 @@ class _Split:
     c1: np.ndarray
     c2: np.ndarray
 
-    def g_long(self, t, s, dip):
-        """g_l at t = r², s = (p̂·r̂)² (dip = 1 with the dipole factor, 0 without)."""
-        x = 2.0 * np.asarray(t) / (self.r_c * self.r_c) - 1.0
-        P, P1, P2 = (_cheb.chebval(x, c) for c in (self.c0, self.c1, self.c2))
-        return -1.5 * (P + dip * (2.0 * P1 + 4.0 * s * np.asarray(t) * P2))
-
 
 def _F(r, a):
     """F(r) = Re G_l(r) = Re[e^{ir} erf(r/a + ia/2)]/r (smooth, even; r > 0)."""
@@ -483,10 +477,14 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
     def cuts(a):
         return a * math.sqrt(a * a / 4.0 + L), math.sqrt(1.0 + 4.0 * L / (a * a))
 
+    if clouds not in (1, 2):
+        raise ValueError(f"clouds must be 1 or 2, got {clouds!r}")
     if a is not None:
         return (float(a),) + cuts(float(a))
     if grid_budget is None:
         grid_budget = min(16.0 * 2**30, 0.4 * available_memory())
+    elif not (math.isfinite(float(grid_budget)) and float(grid_budget) > 0.0):
+        raise ValueError(f"grid_budget must be finite and > 0 bytes, got {grid_budget!r}")
 
     def modes(a):
         return (cuts(a)[1] * (2.0 * D + 24.0 * a) / math.pi) ** 3
@@ -576,29 +574,29 @@ def _kernel_samples(o0, w0, o1, w1, o2, w2, R0, R1, R2, px, py, pz, dip, r_c, c0
                                     gl += 2.0 * _cheb_eval(c1, x) + 4.0 * pr * pr * _cheb_eval(c2, x)
                                 g = -1.5 * gl
                             else:
-                                r = math.sqrt(r2)
-                                inv_r = 1.0 / r
-                                s = pr * pr / r2
-                                sx, cx = _sincos(r)
-                                g = 1.5 * (-(1.0 - s) * cx * inv_r
-                                           + (dip - 3.0 * s) * (sx + cx * inv_r) * inv_r * inv_r)
+                                g = _g_full(dx, dy, dz, px, py, pz, dip)[0]
                             acc += w * g
                 out[i0, i1, i2] = acc
     return out
+
+
+def _separation_box(pa, pb):
+    """(c_a, c_b, E, R): box centres, per-axis half-widths E of the separations about R =
+    c_a − c_b (inside one cloud: E its width, R = 0; between clouds: the mean width)."""
+    lo_a, hi_a = pa.min(axis=1), pa.max(axis=1)
+    ca = 0.5 * (lo_a + hi_a)
+    if pb is None:
+        return ca, ca, hi_a - lo_a, np.zeros(3)
+    lo_b, hi_b = pb.min(axis=1), pb.max(axis=1)
+    cb = 0.5 * (lo_b + hi_b)
+    return ca, cb, 0.5 * ((hi_a - lo_a) + (hi_b - lo_b)), ca - cb
 
 
 def _long_part(pa, pb, p, split, eps):
     """Σ_(i,j) e^{i(z_i−z_j)} g_l(r_i − r_j) (self terms out) on a uniform grid (Eq. E2)."""
     import scipy.fft as sfft
     same = pb is None
-    lo_a, hi_a = pa.min(axis=1), pa.max(axis=1)
-    ca = 0.5 * (lo_a + hi_a)
-    if same:
-        cb, E, R = ca, hi_a - lo_a, np.zeros(3)
-    else:
-        lo_b, hi_b = pb.min(axis=1), pb.max(axis=1)
-        cb = 0.5 * (lo_b + hi_b)
-        E, R = 0.5 * ((hi_a - lo_a) + (hi_b - lo_b)), ca - cb
+    ca, cb, E, R = _separation_box(pa, pb)
     delta = 2.0 * split.a
     M, P = _long_modes(E, split.a, split.q_max)
     h, dq = P / M, 2.0 * math.pi / P
@@ -655,6 +653,19 @@ _BUF = 512  # pairs gathered per block before the vectorised evaluation
 
 
 @nb.njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+def _g_full(dx, dy, dz, px, py, pz, dip):
+    """(g, s = (p̂·r̂)², r²) at separation d, units of Γ (dip = 0: no dipole factor)."""
+    r2 = dx * dx + dy * dy + dz * dz
+    r = math.sqrt(r2)
+    inv_r = 1.0 / r
+    pr = px * dx + py * dy + pz * dz
+    s = pr * pr / r2
+    sx, cx = _sincos(r)
+    g = 1.5 * (-(1.0 - s) * cx * inv_r + (dip - 3.0 * s) * (sx + cx * inv_r) * inv_r * inv_r)
+    return g, s, r2
+
+
+@nb.njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
 def _flush(n, buf, px, py, pz, dip, inv_T, c0, c1, c2, rn2, short):
     """Evaluate the n gathered pairs (branch-free loops over the block, so LLVM vectorises
     them): returns the g_s sum (Re, Im) and the near g sum (Re, Im) of the block.  Rows of
@@ -684,14 +695,7 @@ def _flush(n, buf, px, py, pz, dip, inv_T, c0, c1, c2, rn2, short):
             for k in range(n):
                 acc_b1[k] = c[0] + tx[k] * acc_b1[k] - acc_b2[k]
     for k in range(n):
-        dx, dy, dz = bx[k], by[k], bz[k]
-        r2 = dx * dx + dy * dy + dz * dz
-        r = math.sqrt(r2)
-        inv_r = 1.0 / r
-        pr = px * dx + py * dy + pz * dz
-        s = pr * pr / r2
-        sx, cx = _sincos(r)
-        g = 1.5 * (-(1.0 - s) * cx * inv_r + (dip - 3.0 * s) * (sx + cx * inv_r) * inv_r * inv_r)
+        g, s, r2 = _g_full(bx[k], by[k], bz[k], px, py, pz, dip)
         if short:
             gs = g + 1.5 * (t0[k] + dip * (2.0 * t1[k] + 4.0 * s * r2 * t2[k]))
             s0 += bwr[k] * gs
@@ -894,8 +898,7 @@ def g_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), eps: float = EPS, a_screen: flo
     dens = _mean_density(pa if pb is None else np.concatenate([pa, pb], axis=1))
     ia, oa = _trim(pa)
     ib, ob = (None, None) if pb is None else _trim(pb)
-    wa = np.ptp(ia, axis=1)
-    E = wa if pb is None else 0.5 * (wa + np.ptp(ib, axis=1))
+    E = _separation_box(ia, ib)[2]
     a_s, r_c, q_max = ewald_parameters(n_all, dens, float(E.max()), a_screen, tol,
                                        clouds=1 if pb is None else 2)
     split = _split(a_s, max(r_c, near_radius), q_max)
@@ -942,9 +945,8 @@ def _trim(pos):
     keep = np.ones(n, dtype=bool)
     for d in range(3):
         x = pos[d]
-        lo = np.partition(x, k)[k]
-        hi = np.partition(x, n - 1 - k)[n - 1 - k]
-        keep &= (x >= lo) & (x <= hi)
+        part = np.partition(x, (k, n - 1 - k))
+        keep &= (x >= part[k]) & (x <= part[n - 1 - k])
     if keep.all():
         return pos, None
     return np.ascontiguousarray(pos[:, keep]), np.ascontiguousarray(pos[:, ~keep])

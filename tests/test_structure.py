@@ -198,6 +198,11 @@ def test_ewald_parameters():
     # a grid budget too small for the balanced a forces a wider screening (fewer modes)
     a_small, _, _ = structure.ewald_parameters(10**5, 10.0, 60.0, grid_budget=2**26)
     assert a_small > a
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="grid_budget"):
+            structure.ewald_parameters(10**5, 10.0, 60.0, grid_budget=bad)
+    with pytest.raises(ValueError, match="clouds"):
+        structure.ewald_parameters(10**5, 10.0, 60.0, clouds=3)
     a2, r_c2, q2 = structure.ewald_parameters(10, 1.0, 5.0, a=0.7, tol=1e-6)
     assert a2 == 0.7 and abs(r_c2 - 0.7 * math.sqrt(0.49 / 4 + math.log(1e6))) < 1e-12
 
