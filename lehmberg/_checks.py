@@ -26,8 +26,12 @@ SAMPLES_MAX = 10**9
 REPLICAS_MIN = 2
 #: Most realised clouds in one request.
 REPLICAS_MAX = 10**5
-#: Fewest atoms per realised cloud.
+#: Fewest atoms per realised cloud, and the most.
 ATOMS_MIN = 2
+ATOMS_MAX = 10**8
+#: Longest predicted run of one realised-cloud request over all its replicas (15 minutes on
+#: 2 cores; the prediction scales with the threads Numba and finufft get).
+CLOUD_SECONDS_MAX = 900.0
 #: Largest seed (SeedSequence takes any non-negative integer; this keeps it a 64-bit word).
 SEED_MAX = 2**63 - 1
 

@@ -47,10 +47,9 @@ REFERENCE_MAX = 10**8
 DEFAULT_SAMPLES = 10**6
 #: Default realised clouds.
 DEFAULT_ATOMS, DEFAULT_REPLICAS = 1000, 32
-#: Realised clouds: largest cloud, and the longest predicted run of one request (15 minutes
-#: on 2 cores, from ``structure.predicted_seconds``); memory is checked before allocation.
-ATOMS_MAX = 10**8
-CLOUD_SECONDS_MAX = 900.0
+#: Realised clouds: largest cloud and longest predicted run (re-exported from ``_checks``).
+ATOMS_MAX = _checks.ATOMS_MAX
+CLOUD_SECONDS_MAX = _checks.CLOUD_SECONDS_MAX
 
 
 def choose_method(geometry: Geometry, atoms: int | None = None) -> tuple[str, str, str]:
