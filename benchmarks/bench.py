@@ -31,7 +31,9 @@ import numba
 import numpy as np
 
 from lehmberg.average import mc_rates
-from lehmberg.pairsum import cloud_rates, fast_pair_sum, naive_pair_sum
+from lehmberg import Geometry
+from lehmberg.clouds import cloud_rates
+from lehmberg.pairsum import fast_pair_sum, naive_pair_sum
 from lehmberg.planewave import planewave_rates
 from sampling import TwoClouds, make_rng
 
@@ -111,12 +113,12 @@ def time_to_target(kL, budget, atoms):
 
     # realised clouds of `atoms` atoms: replicas needed from the replica scatter of a pilot
     if kL / math.sqrt(2) * 10 < 9e5:  # extent of N atoms within the fast sincos range
-        t, est = _timed(lambda: cloud_rates(kL, atoms=atoms, replicas=8, seed=1))
+        t, est = _timed(lambda: cloud_rates(Geometry(kL), atoms=atoms, replicas=8, seed=1))
         reps = 8 * (rel(est) / TARGET) ** 2
         proj = t * reps / 8
         if proj <= budget:
             r = max(8, int(math.ceil(1.2 * reps)))
-            t, est = _timed(lambda: cloud_rates(kL, atoms=atoms, replicas=r, seed=2))
+            t, est = _timed(lambda: cloud_rates(Geometry(kL), atoms=atoms, replicas=r, seed=2))
             out["clouds"] = {"seconds": t, "rel_err": rel(est), "replicas": r, "atoms": atoms}
         else:
             out["clouds"] = {"seconds": None, "projected_s": proj, "replicas_needed": reps,
@@ -146,7 +148,7 @@ def time_to_target(kL, budget, atoms):
 
 def warm_up():
     mc_rates(3.0, samples=4096)
-    cloud_rates(3.0, atoms=20, replicas=2)
+    cloud_rates(Geometry(3.0), atoms=20, replicas=2)
     planewave_rates(3.0, rel_err=0.1)
     planewave_rates(3.0, average="drawn", rel_err=None, max_directions=2048)
 

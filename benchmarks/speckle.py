@@ -7,7 +7,7 @@ Not part of the test suite.  Run from the repository root::
 For one Gaussian cloud of N atoms (p̂ = x̂) the pair mean
 Γ_N = Σ_{i≠j} e^{ik_L·r_ij} γ(r_ij) / (N(N−1)) of one snapshot scatters around the
 position average Γ̄.  Its relative scatter σ_N/Γ̄ is measured from independent replicas
-(``lehmberg.pairsum.cloud_rates``: the exact pair sum, by the fast pair kernel or, where
+(``lehmberg.clouds.cloud_rates``: the exact pair sum, by the fast pair kernel or, where
 faster, the structure-factor engine) for a grid of N and k_L L, and compared with the
 U-statistic law
 
@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from lehmberg.kernels import gamma as gamma_kernel
-from lehmberg.pairsum import cloud_rates
+from lehmberg import Geometry
+from lehmberg.clouds import cloud_rates
 from lehmberg.planewave import planewave_rates
 from lehmberg.structure import predicted_seconds
 from sampling import TwoClouds, make_rng
@@ -81,7 +82,7 @@ def main(argv=None):
             if cost > args.case_budget:
                 print(f"kL={kL:g} N={N}: skipped (predicted {cost:.3g} s)", file=sys.stderr)
                 continue
-            est = cloud_rates(kL, atoms=int(N), replicas=R, seed=args.seed)
+            est = cloud_rates(Geometry(kL), atoms=int(N), replicas=R, seed=args.seed)
             mean[a, b], se[a, b], reps[a, b] = est.Gamma_ij, est.Gamma_ij_err, R
             scatter[a, b] = est.Gamma_ij_err * math.sqrt(R) / avg[a]
             scatter_err[a, b] = scatter[a, b] / math.sqrt(2.0 * (R - 1))

@@ -1,4 +1,4 @@
-"""Pair sums over realised clouds: the fast SIMD pair kernel, its naive baseline, and ``cloud_rates``.
+"""Pair sums over realised clouds: the fast SIMD pair kernel and its naive baseline.
 
 A realised cloud is one snapshot of the experiment: N atoms drawn once (SPEC §4).
 Lengths are in units of 1/k_L (k = k_L = 1), the probe is along ẑ, rates are in
@@ -34,14 +34,11 @@ import math
 import numba as nb
 import numpy as np
 
-from sampling import STREAMS, TwoClouds, make_rng
-
 from ._checks import unit_vector
 from ._fastmath import _FAST, _sincos
 from .kernels import SERIES_X, kernel_xs
-from .result import Rates
 
-__all__ = ["fast_pair_sum", "naive_pair_sum", "cloud_rates", "rates_from_rows", "as_soa"]
+__all__ = ["fast_pair_sum", "naive_pair_sum", "as_soa"]
 
 
 _NCHUNKS = 64
@@ -285,156 +282,12 @@ def naive_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0)):
     return complex(out[0], out[1]), complex(out[2], out[3]), n
 
 
-def cloud_rates(kL: float, kR: float | None = None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0),
-                shape: str = "gaussian", atoms: int = 1000, replicas: int = 32, seed: int = 0,
-                progress=None, engine: str = "auto", with_g: bool | None = None,
-                near_radius: float = 1.0, max_memory: float | None = None) -> Rates:
-    """Rates averaged over the pairs of realised clouds, mean and standard error over replicas.
+def cloud_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), shape="gaussian",
+                atoms=1000, replicas=32, seed=0, progress=None, **plan_options):
+    """Deprecated spelling of :func:`lehmberg.clouds.cloud_rates` with scalar arguments
+    (kept while callers move; it will be removed)."""
+    from .clouds import cloud_rates as run
+    from .geometry import Geometry
 
-    Each replica r draws ``atoms`` positions per cloud from ``make_rng(seed, stream, r)``
-    and evaluates its pair means S_γ/n_pairs, S_g/n_pairs (pairs i ≠ j inside cloud I for
-    ``kR=None``, else i in I, j in II) exactly, with one of two engines:
-
-    * ``"pairs"``: the fast O(N²) pair kernel (:func:`fast_pair_sum`), Γ̄ and Ḡ together;
-    * ``"structure"``: Γ̄ by structure factors and an exact direction quadrature
-      (``lehmberg.structure.gamma_pair_sum``, O(N) plus a grid that grows like (k_L L)³),
-      Ḡ (when asked for) by the Ewald split of ``structure.g_pair_sum`` (long part on a
-      uniform grid by finufft type 1, short part over neighbours; ~10⁻⁹ relative).
-
-    ``engine="auto"`` takes the structure engine where ``structure.predicted_seconds``
-    says it is faster.  For Γ̄ alone (inside one cloud Ḡ is real, so Γ_ij = Re Γ̄ without
-    Ḡ) the measured crossover is N ≈ 3·10³ at k_L L = 3 and 10, 1.3·10⁴ at 30, ~10⁵ at
-    100 (``benchmarks/structure.py``); with Ḡ (between clouds Γ_ij = Re Γ̄ − Im Ḡ needs it)
-    it comes later, N ≈ 2·10⁴ at k_L L = 3–10, inside one cloud and between (the Ewald split's
-    short part costs ~N n̄ r_c³ pairs, n̄ the density an atom sees).  Every replica is an
-    unbiased estimate of the position average, so the replica mean is too; the replica
-    scatter is the speckle of one snapshot.
-
-    What the error bars mean.  Γ̄ (bounded kernel): the standard error over replicas.
-    Ḡ: the pairs closer than ``near_radius`` carry the 1/(k r)³ near field, whose pair
-    mean has a Cauchy-like tail (infinite variance; the closest pair of a snapshot shifts
-    Ḡ by O(1/L³) whatever N), so the raw replica mean has no honest standard error.  The
-    Ḡ reported is the replica mean of the pairs farther apart than ``near_radius`` plus
-    the exact expectation of the nearer ones (``structure.near_expectation``): unbiased,
-    finite variance, and its standard error is honest (z-scores over seeds,
-    ``tests/test_structure.py``).  The result's ``notes`` say so and give the raw
-    snapshot mean, for which no honest error bar exists.
-
-    Parameters
-    ----------
-    kL, kR, R_dir, p_hat, shape
-        As in :func:`lehmberg.average.mc_rates` (``p_hat=None``: no dipole factor).
-    atoms : int
-        Atoms per realised cloud, >= 2.
-    replicas : int
-        Independent realisations, >= 2.
-    seed : int
-        Master seed.
-    progress : callable, optional
-        ``progress(replicas_done, replicas)``.
-    engine : {"auto", "structure", "pairs"}
-        Which exact engine; "structure" without finufft falls back to "pairs" (the
-        result's first note says which engine ran).
-    with_g : bool or None
-        Compute Ḡ (None: where it is needed for Γ_ij, i.e. between clouds, or free, i.e.
-        with the pair kernel).  Without it Ḡ and G_ij are NaN (and Γ_ij between clouds).
-    near_radius : float
-        Pairs closer than this (units of 1/k_L) enter Ḡ through their expectation.
-    max_memory : float, optional
-        Refuse requests whose ``structure.estimate_memory`` exceeds this many bytes
-        (default: 80% of the machine's available memory), before anything is allocated.
-
-    Returns
-    -------
-    Rates
-        method ``"clouds"``, n_samples = replicas × pairs per replica; ``notes[0]`` is
-        ``"engine: …"`` (the engine used), ``notes[1]`` (with Ḡ) says how Ḡ's error bar is
-        made and gives the raw snapshot mean.
-
-    Examples
-    --------
-    >>> from lehmberg.pairsum import cloud_rates
-    >>> est = cloud_rates(3.0, atoms=200, replicas=4, seed=1)
-    >>> est.method, est.notes[0]
-    ('clouds', 'engine: fast pair kernel')
-    >>> from lehmberg.planewave import planewave_rates
-    >>> ref = planewave_rates(3.0, rel_err=1e-3, seed=2).Gamma_ij  # the position average
-    >>> bool(abs(est.Gamma_ij - ref) < 5 * est.Gamma_ij_err)
-    True
-    """
-    from . import structure
-
-    atoms = int(atoms)
-    replicas = int(replicas)
-    if atoms < 2:
-        raise ValueError(f"atoms must be >= 2, got {atoms}")
-    if replicas < 2:
-        raise ValueError(f"replicas must be >= 2 for a standard error, got {replicas}")
-    if engine not in ("auto", "structure", "pairs"):
-        raise ValueError(f"engine must be 'auto', 'structure' or 'pairs', got {engine!r}")
-    near_radius = float(near_radius)
-    if not (math.isfinite(near_radius) and near_radius > 0.0):
-        raise ValueError(f"near_radius must be finite and > 0, got {near_radius!r}")
-    p = unit_vector(p_hat, "p_hat", allow_none=True)
-    clouds = TwoClouds(shape, kL, 0.0 if kR is None else kR, R_dir)
-    which = "intra" if kR is None else "inter"
-    has_nufft = structure.ENGINE == "finufft"
-    note = ""
-    if engine == "auto":
-        if not has_nufft:
-            eng, note = "pairs", " (finufft not importable)"
-        else:
-            need_g = bool(with_g) or (with_g is None and which == "inter")
-            faster = (structure.predicted_seconds("structure", kL, kR, atoms, shape, need_g)
-                      < structure.predicted_seconds("pairs", kL, kR, atoms, shape))
-            eng = "structure" if faster else "pairs"
-    elif engine == "structure" and not has_nufft:
-        eng, note = "pairs", " (structure engine requested; finufft not importable)"
-    else:
-        eng = engine
-    g_on = (eng == "pairs" or which == "inter") if with_g is None else bool(with_g)
-    structure.check_memory(structure.estimate_memory(atoms, kL, kR, shape, eng, g_on), max_memory)
-    if eng == "pairs":
-        label = "fast pair kernel" + note
-    else:
-        label = f"structure factors (finufft type 3, eps {structure.EPS:g})"
-        label += (f"; Ḡ: Ewald split (finufft type 1, tails {structure._G_TOL:g})" if g_on
-                  else "; Ḡ not computed")
-    e_near = structure.near_expectation(clouds.difference_law(which), p, near_radius) if g_on else 0j
-    vals = np.empty((replicas, 4))
-    raw = np.empty(replicas, dtype=np.complex128)
-    npairs = 0
-    for r in range(replicas):
-        a, b = clouds.realise(atoms, make_rng(seed, STREAMS["clouds"][which], r))
-        bb = None if which == "intra" else b
-        if eng == "pairs":
-            sg, sG, npairs = fast_pair_sum(a.T, None if bb is None else bb.T, p)
-            if g_on:
-                near = structure.near_pair_sum(a, bb, p, near_radius)[0]
-        else:
-            sg = structure.gamma_pair_sum(a, bb, p)
-            npairs = atoms * (atoms - 1) if bb is None else atoms * atoms
-            sG = near = complex("nan")
-            if g_on:
-                sG, near, _ = structure.g_pair_sum(a, bb, p, tol=structure._G_TOL,
-                                                   near_radius=near_radius)
-        far = (sG - near) / npairs + e_near if g_on else complex("nan")
-        raw[r] = sG / npairs
-        vals[r] = [sg.real / npairs, sg.imag / npairs, far.real, far.imag]
-        if progress is not None:
-            progress(r + 1, replicas)
-    notes = [f"engine: {label}"]
-    if g_on:
-        m = complex(raw.mean())
-        notes.append(f"Ḡ: pairs closer than {near_radius:g}/k_L enter through their exact expectation "
-                     f"{e_near.real:.6g}{e_near.imag:+.6g}j; their sampled 1/r³ shifts have infinite "
-                     f"variance, so the raw snapshot mean ({m.real:.6g}{m.imag:+.6g}j) has no honest "
-                     "standard error")
-    est = rates_from_rows(vals, replicas * npairs, "clouds", notes=tuple(notes))
-    return est if g_on else est.without_g(which == "intra")
-
-
-def rates_from_rows(vals, n_samples, method, **kw):
-    """Rates from independent rows (Re Γ̄, Im Γ̄, Re Ḡ, Im Ḡ): mean and standard error of the mean
-    (``Rates.from_rows``; keyword arguments such as ``notes`` pass through)."""
-    return Rates.from_rows(vals, n_samples, method, **kw)
+    geo = Geometry(kL=kL, kR=kR, R_dir=R_dir, p_hat=p_hat, shape=shape)
+    return run(geo, atoms=atoms, replicas=replicas, seed=seed, progress=progress, **plan_options)

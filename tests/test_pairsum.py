@@ -9,7 +9,9 @@ import pytest
 from lehmberg.kernels import g as g_kernel
 from lehmberg.kernels import gamma as gamma_kernel
 from lehmberg._fastmath import _sincos
-from lehmberg.pairsum import cloud_rates, fast_pair_sum, naive_pair_sum
+from lehmberg import Geometry
+from lehmberg.clouds import cloud_rates
+from lehmberg.pairsum import fast_pair_sum, naive_pair_sum
 from lehmberg.planewave import planewave_rates
 from sampling import TwoClouds, make_rng
 
@@ -116,7 +118,7 @@ def test_range_check():
 @pytest.mark.parametrize("kL, kR", [(3.0, None), (10.0, None), (3.0, 10.0), (2.0, 1.0)])
 def test_cloud_rates_agree_with_planewave_average(kL, kR):
     """Realised clouds are unbiased for the position average: agree with the plane-wave Γ̄ and Γ_ij."""
-    est = cloud_rates(kL, kR, atoms=400, replicas=64, seed=2)
+    est = cloud_rates(Geometry(kL, kR), atoms=400, replicas=64, seed=2)
     ref = planewave_rates(kL, kR, rel_err=1e-3, seed=3)
     for v, e, r, re in [(est.gamma_bar.real, est.gamma_bar_err.real, ref.gamma_bar.real,
                          ref.gamma_bar_err.real),
@@ -141,10 +143,10 @@ def test_dipole_of_extreme_components_is_normalised():
 
 def test_cloud_rates_validation():
     with pytest.raises(ValueError, match="atoms"):
-        cloud_rates(3.0, atoms=1)
+        cloud_rates(Geometry(3.0), atoms=1)
     with pytest.raises(ValueError, match="replicas"):
-        cloud_rates(3.0, replicas=1)
-    est = cloud_rates(3.0, atoms=50, replicas=4)
+        cloud_rates(Geometry(3.0), replicas=1)
+    est = cloud_rates(Geometry(3.0), atoms=50, replicas=4)
     assert est.method == "clouds" and est.n_samples == 4 * 50 * 49
 
 

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from lehmberg.average import mc_rates
-from lehmberg.pairsum import cloud_rates, fast_pair_sum
+from lehmberg import Geometry
+from lehmberg.clouds import cloud_rates
+from lehmberg.pairsum import fast_pair_sum
 from lehmberg.planewave import planewave_rates, snapshot_pair_mean
 from lehmberg.reference import reference_rates
 from sampling import TwoClouds, make_rng
@@ -130,7 +132,7 @@ def test_snapshot_structure_factor_sum_equals_exact_pair_sum(kR):
 def test_realised_planewave_against_cloud_rates():
     """Same snapshots (same seed): the replica means differ only by direction noise."""
     pw = planewave_rates(5.0, atoms=300, replicas=16, max_directions=2**13, seed=11)
-    cl = cloud_rates(5.0, atoms=300, replicas=16, seed=11)
+    cl = cloud_rates(Geometry(5.0), atoms=300, replicas=16, seed=11)
     assert pw.method == "planewave" and cl.method == "clouds"
     _agree(pw.Gamma_ij, pw.Gamma_ij_err, cl.Gamma_ij)
 

@@ -1,7 +1,10 @@
 """``lehmberg rates``: position-averaged Lehmberg rates of one or two clouds, through :func:`lehmberg.rates`."""
 
+import math
+
 from .. import _checks
-from ..estimators import ATOMS_MAX, CLOUD_SECONDS_MAX, METHODS
+from .._checks import ATOMS_MAX, CLOUD_SECONDS_MAX
+from ..estimators import METHODS
 from . import _common as c
 
 
@@ -42,25 +45,32 @@ def add_estimator_options(p, methods=METHODS, option="--method"):
     p.add_argument("--rel-err", type=c.positive_float, default=None,
                    help="stop when the relative standard error of Gamma_ij is below this (Monte Carlo)")
     p.add_argument("--seed", type=c.nonnegative_int, default=0, help="master seed (default 0)")
+    p.add_argument("--with-g", action="store_true",
+                   help="realised clouds: compute the collective Lamb shift (g_bar, G_ij) inside "
+                        "cloud I too (by default only where Gamma_ij needs it or it is free)")
 
 
 def estimate(args, geo, method_option="method"):
-    """The rates inside cloud I (and between the clouds) with a progress bar per pair."""
+    """The rates inside cloud I (and between the clouds) with a progress bar per pair.
+
+    Both pairs are planned (every limit checked) before either runs, and the plans
+    checked are the plans run (``lehmberg.estimators.plan_cost`` → ``execute``).
+    """
     import warnings
 
-    from ..estimators import plan_cost, rates
+    from ..estimators import execute, plan_cost
     from ..result import TargetNotMetWarning
 
     kw = dict(method=getattr(args, method_option), samples=args.samples, rel_err=args.rel_err,
-              seed=args.seed, atoms=args.atoms, replicas=args.replicas)
+              seed=args.seed, atoms=args.atoms, replicas=args.replicas,
+              with_g=True if getattr(args, "with_g", False) else None)
     pairs = [geo.single()] + ([geo] if geo.kR is not None else [])
     try:
-        for g in pairs:  # every limit before any work
-            plan_cost(g, **kw)
+        plans = [plan_cost(g, **kw) for g in pairs]  # every limit before any work
     except ValueError as exc:
         raise c.CLIError(c.as_option(str(exc), {"method": method_option.replace("_", "-")})) from None
     results = {}
-    for g in pairs:
+    for g, plan in zip(pairs, plans):
         with c.progress_bar(None, g.pair, "step") as bar:
             def progress(done, total, bar=bar):
                 bar.total = total
@@ -68,7 +78,7 @@ def estimate(args, geo, method_option="method"):
 
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", TargetNotMetWarning)
-                results[g.pair] = rates(g, progress=progress, **kw)
+                results[g.pair] = execute(plan, progress)
             for w in caught:
                 c.warn(f"{g.pair}: {w.message}")
     return results
@@ -111,6 +121,10 @@ def report(args, results, recorded, title):
         print(f"wrote {args.out}")
 
 
+def _pm(value, err, missing):
+    return missing if math.isnan(value) else c.fmt_pm(value, err)
+
+
 def table(results, N=None):
     from ..result import asymptote
 
@@ -125,13 +139,17 @@ def table(results, N=None):
         label = {"intra": "inside cloud I (I,I)", "inter": "between clouds (I,II)"}[which]
         lines.append(f"  {label}  [{est.method}; {est.error_kind}; {est.n_samples:,} samples/evaluations]")
         a = asymptote(geo.kL)
-        lines.append(f"    Gamma_ij  = {c.fmt_pm(est.Gamma_ij, est.Gamma_ij_err):<26}"
+        missing = "not computed (see --with-g and --method)"
+        lines.append(f"    Gamma_ij  = {_pm(est.Gamma_ij, est.Gamma_ij_err, missing):<26}"
                      f" paper 3/(4(k_L L)^2) = {c.fmt(a)}")
-        lines.append(f"    G_ij      = {c.fmt_pm(est.G_ij, est.G_ij_err)}")
+        lines.append(f"    G_ij      = {_pm(est.G_ij, est.G_ij_err, missing)}")
         lines.append(f"    gamma_bar = {c.fmt_pm(est.gamma_bar.real, est.gamma_bar_err.real)}"
                      f" + i {c.fmt_pm(est.gamma_bar.imag, est.gamma_bar_err.imag)}")
-        lines.append(f"    g_bar     = {c.fmt_pm(est.g_bar.real, est.g_bar_err.real)}"
-                     f" + i {c.fmt_pm(est.g_bar.imag, est.g_bar_err.imag)}")
+        if math.isnan(est.g_bar.real):
+            lines.append(f"    g_bar     = {missing}")
+        else:
+            lines.append(f"    g_bar     = {c.fmt_pm(est.g_bar.real, est.g_bar_err.real)}"
+                         f" + i {c.fmt_pm(est.g_bar.imag, est.g_bar_err.imag)}")
         if N is not None:
             d, derr = est.d(N)
             lines.append(f"    d = N Gamma_ij = {c.fmt_pm(d, derr)}   (paper: {c.fmt(N * a)})")

@@ -1,0 +1,283 @@
+"""Method ``clouds``: the rates of realised clouds, planned once and then run.
+
+A realised cloud is one snapshot of the experiment: N atoms drawn once (SPEC §4).  Each
+replica r draws ``atoms`` positions per cloud from ``make_rng(seed, STREAMS["clouds"][pair], r)``
+and evaluates its pair means S_γ/n_pairs, S_g/n_pairs exactly (pairs i ≠ j inside cloud I,
+else i in I, j in II), with one of two engines:
+
+* ``"pairs"``: the fast O(N²) pair kernel (:func:`lehmberg.pairsum.fast_pair_sum`), Γ̄ and
+  Ḡ together;
+* ``"structure"``: Γ̄ by structure factors and an exact direction quadrature
+  (:func:`lehmberg.structure.gamma_pair_sum`, O(N) plus a grid that grows like (k_L L)³),
+  Ḡ (when asked for) by the Ewald split of :func:`lehmberg.structure.g_pair_sum`.
+
+The decision is made once, by :func:`plan`: which engine, whether Ḡ is computed, the
+predicted time of all replicas and the predicted peak memory
+(:func:`lehmberg.structure.predicted_seconds`, :func:`lehmberg.structure.estimate_memory`).
+The same :class:`CloudPlan` is what the face's limit check refuses or accepts
+(:func:`lehmberg.estimators.plan_cost`) and what :func:`cloud_rates` runs, so the two
+cannot disagree.
+
+Every replica is an unbiased estimate of the position average, so the replica mean is
+too; the replica scatter is the speckle of one snapshot.  What the error bars mean — Γ̄
+(bounded kernel): the standard error over replicas.  Ḡ: the pairs closer than
+``near_radius`` carry the 1/(k r)³ near field, whose pair mean has a Cauchy-like tail
+(infinite variance; the closest pair of a snapshot shifts Ḡ by O(1/L³) whatever N), so
+the raw replica mean has no honest standard error.  The Ḡ reported is the replica mean
+of the pairs farther apart than ``near_radius`` plus the exact expectation of the nearer
+ones (:func:`lehmberg.structure.near_expectation`): unbiased, finite variance, and its
+standard error is honest (z-scores over seeds, ``tests/test_structure.py``).  The
+result's ``notes`` say so and give the raw snapshot mean.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from sampling import STREAMS, make_rng
+
+from . import _checks
+from .result import Rates
+
+__all__ = ["CloudPlan", "plan", "cloud_rates", "ENGINES", "DEFAULT_ATOMS", "DEFAULT_REPLICAS"]
+
+#: The exact engines of realised clouds (``"auto"`` picks one of them by predicted time).
+ENGINES = ("structure", "pairs")
+#: Default atoms per cloud and snapshots.
+DEFAULT_ATOMS, DEFAULT_REPLICAS = 1000, 32
+#: The cost models are fitted on a 2-core machine; the prediction scales with the threads.
+_FITTED_THREADS = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class CloudPlan:
+    """What a realised-cloud request will do, decided before any work.
+
+    Attributes
+    ----------
+    engine : {"structure", "pairs"}
+        The exact engine every replica runs.
+    with_g : bool
+        Whether Ḡ is computed (without it Ḡ and G_ij are NaN, and between clouds Γ_ij).
+    atoms, replicas : int
+        Atoms per cloud and snapshots.
+    near_radius : float
+        Pairs closer than this (units of 1/k_L) enter Ḡ through their exact expectation.
+    seconds : float
+        Predicted wall time of all replicas on this machine (the fitted 2-core cost model
+        scaled by the threads available).
+    nbytes : int
+        Predicted peak memory in bytes (replicas run one after another).
+    alternatives : tuple of (str, float, int)
+        Every engine considered, with its predicted seconds and bytes.
+    reason : str
+        Why this engine, in words.
+    """
+
+    engine: str
+    with_g: bool
+    atoms: int
+    replicas: int
+    near_radius: float
+    seconds: float
+    nbytes: int
+    alternatives: tuple = ()
+    reason: str = ""
+
+    def label(self) -> str:
+        """The engine in words, as the result's first note gives it."""
+        from . import structure
+
+        if self.engine == "pairs":
+            return "fast pair kernel"
+        text = f"structure factors (finufft type 3, eps {structure.EPS:g})"
+        if self.with_g:
+            return text + f"; Ḡ: Ewald split (finufft type 1, tails {structure._G_TOL:g})"
+        return text + "; Ḡ not computed"
+
+
+def _threads():
+    import numba
+
+    return max(1, numba.get_num_threads())
+
+
+def plan(geometry, atoms: int = DEFAULT_ATOMS, replicas: int = DEFAULT_REPLICAS, *,
+         engine: str = "auto", with_g: bool | None = None, near_radius: float = 1.0,
+         max_memory: float | None = None, max_seconds: float | None = None) -> CloudPlan:
+    """Choose the engine of a realised-cloud request and check it against the limits.
+
+    Parameters
+    ----------
+    geometry : lehmberg.Geometry
+        The pair of clouds (inside cloud I when ``geometry.kR`` is None).
+    atoms : int
+        Atoms per cloud, in [2, ``_checks.ATOMS_MAX``].
+    replicas : int
+        Independent snapshots, in [2, ``_checks.REPLICAS_MAX``].
+    engine : {"auto", "structure", "pairs"}
+        ``auto``: of the engines whose predicted memory fits, the one predicted fastest.
+        Without finufft the structure engine is unavailable and ``auto`` takes the pairs.
+    with_g : bool or None
+        Compute Ḡ.  None: where Γ_ij needs it (between clouds Γ_ij = Re Γ̄ − Im Ḡ) or where
+        it is free (the pair kernel gives it with Γ̄).
+    near_radius : float
+        Pairs closer than this enter Ḡ through their expectation (> 0).
+    max_memory : float, optional
+        Bytes the request may take (default: 80% of the memory available now).
+    max_seconds : float, optional
+        Longest predicted run of all replicas (default ``_checks.CLOUD_SECONDS_MAX``
+        scaled from 2 cores to the threads available).
+
+    Returns
+    -------
+    CloudPlan
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, or the limit (memory, predicted time) no engine meets.
+
+    Examples
+    --------
+    >>> from lehmberg import Geometry
+    >>> from lehmberg.clouds import plan
+    >>> p = plan(Geometry(kL=3.0), atoms=200, replicas=4)
+    >>> p.engine, p.with_g
+    ('pairs', True)
+    """
+    from . import structure
+
+    from .geometry import Geometry
+
+    if not isinstance(geometry, Geometry):
+        raise TypeError(f"geometry must be a lehmberg.Geometry, got {type(geometry).__name__}")
+    atoms = _checks.integer(atoms, "atoms", _checks.ATOMS_MIN, _checks.ATOMS_MAX)
+    replicas = _checks.integer(replicas, "replicas", _checks.REPLICAS_MIN, _checks.REPLICAS_MAX)
+    engine = _checks.choice(engine, "engine", ("auto",) + ENGINES)
+    if with_g is not None and not isinstance(with_g, (bool, np.bool_)):
+        raise TypeError(f"with_g must be True, False or None, got {with_g!r}")
+    near_radius = _checks.number(near_radius, "near_radius", 0.0, lo_open=True)
+    limit_mem = 0.8 * structure.available_memory() if max_memory is None else \
+        _checks.number(max_memory, "max_memory", 0.0, lo_open=True)
+    scale = _FITTED_THREADS / _threads()
+    limit_s = (_checks.CLOUD_SECONDS_MAX if max_seconds is None else
+               _checks.number(max_seconds, "max_seconds", 0.0, lo_open=True))
+    kL, kR, shape = geometry.kL, geometry.kR, geometry.shape
+    inter = kR is not None
+    has_nufft = structure.ENGINE == "finufft"
+    if engine == "structure" and not has_nufft:
+        raise ValueError("engine: 'structure' needs finufft, which is not importable here")
+    candidates = [e for e in ENGINES if engine in ("auto", e) and (e == "pairs" or has_nufft)]
+    options = []
+    for e in candidates:
+        g_on = (e == "pairs" or inter) if with_g is None else bool(with_g)
+        t = replicas * scale * structure.predicted_seconds(e, kL, kR, atoms, shape, g_on)
+        m = structure.estimate_memory(atoms, kL, kR, shape, e, g_on)
+        options.append((e, g_on, float(t), int(m)))
+    fits = [o for o in options if o[3] <= limit_mem]
+    if not fits:
+        e, _, _, m = min(options, key=lambda o: o[3])
+        structure.check_memory(m, limit_mem)  # raises, naming the limit and the machine
+    e, g_on, t, m = min(fits, key=lambda o: o[2])
+    if t > limit_s:
+        raise ValueError(f"atoms/replicas: about {t:.2g} s with the {e} engine, beyond the limit of "
+                         f"{limit_s:g} s (cost model fitted on {_FITTED_THREADS} cores, scaled to "
+                         f"{_threads()} threads)")
+    if len(options) == 1:
+        reason = ("the engine asked for" if engine != "auto" else
+                  "the only engine available (finufft not importable)")
+    else:
+        others = ", ".join(f"{o[0]} {o[2]:.2g} s" + ("" if o[3] <= limit_mem else " (memory)")
+                           for o in options if o[0] != e)
+        reason = f"predicted fastest: {e} {t:.2g} s against {others}"
+    return CloudPlan(engine=e, with_g=g_on, atoms=atoms, replicas=replicas,
+                     near_radius=near_radius, seconds=t, nbytes=m,
+                     alternatives=tuple((o[0], o[2], o[3]) for o in options), reason=reason)
+
+
+def cloud_rates(geometry, cloud_plan: CloudPlan | None = None, *, seed: int = 0,
+                progress=None, **plan_options) -> Rates:
+    """Rates averaged over the pairs of realised clouds: mean and standard error over replicas.
+
+    Parameters
+    ----------
+    geometry : lehmberg.Geometry
+        The pair of clouds.
+    cloud_plan : CloudPlan, optional
+        The plan to run, from :func:`plan` (``lehmberg.rates`` passes the one its limit
+        check made).  Without it the plan is made here from ``plan_options``.
+    seed : int
+        Master seed.
+    progress : callable, optional
+        ``progress(replicas_done, replicas)``.
+    **plan_options
+        ``atoms``, ``replicas``, ``engine``, ``with_g``, ``near_radius``, ``max_memory``,
+        ``max_seconds`` of :func:`plan` (only without ``cloud_plan``).
+
+    Returns
+    -------
+    Rates
+        method ``"clouds"``, n_samples = replicas × pairs per replica; ``notes[0]`` is
+        ``"engine: …"`` (the engine used), ``notes[1]`` (with Ḡ) says how Ḡ's error bar is
+        made and gives the raw snapshot mean.
+
+    Examples
+    --------
+    >>> from lehmberg import Geometry
+    >>> from lehmberg.clouds import cloud_rates
+    >>> est = cloud_rates(Geometry(kL=3.0), atoms=200, replicas=4, seed=1)
+    >>> est.method, est.notes[0]
+    ('clouds', 'engine: fast pair kernel')
+    >>> import lehmberg
+    >>> ref = lehmberg.rates(Geometry(kL=3.0)).Gamma_ij  # the position average
+    >>> bool(abs(est.Gamma_ij - ref) < 5 * est.Gamma_ij_err)
+    True
+    """
+    from . import structure
+    from .pairsum import fast_pair_sum
+
+    if cloud_plan is None:
+        cloud_plan = plan(geometry, **plan_options)
+    elif plan_options:
+        raise TypeError(f"{', '.join(plan_options)}: give them to plan(), not with a plan")
+    elif not isinstance(cloud_plan, CloudPlan):
+        raise TypeError(f"cloud_plan must be a CloudPlan, got {type(cloud_plan).__name__}")
+    seed = _checks.integer(seed, "seed", 0, _checks.SEED_MAX)
+    p = None if geometry.p_hat is None else np.asarray(geometry.p_hat)
+    clouds = geometry.clouds()
+    which = geometry.pair
+    N, R, r_near = cloud_plan.atoms, cloud_plan.replicas, cloud_plan.near_radius
+    g_on, eng = cloud_plan.with_g, cloud_plan.engine
+    e_near = structure.near_expectation(clouds.difference_law(which), p, r_near) if g_on else 0j
+    vals = np.empty((R, 4))
+    raw = np.empty(R, dtype=np.complex128)
+    npairs = N * (N - 1) if which == "intra" else N * N
+    for r in range(R):
+        a, b = clouds.realise(N, make_rng(seed, STREAMS["clouds"][which], r))
+        bb = None if which == "intra" else b
+        if eng == "pairs":
+            sg, sG, _ = fast_pair_sum(a.T, None if bb is None else bb.T, p)
+            near = structure.near_pair_sum(a, bb, p, r_near)[0] if g_on else 0j
+        else:
+            sg = structure.gamma_pair_sum(a, bb, p)
+            sG = near = complex("nan")
+            if g_on:
+                sG, near, _ = structure.g_pair_sum(a, bb, p, tol=structure._G_TOL,
+                                                   near_radius=r_near)
+        far = (sG - near) / npairs + e_near if g_on else complex("nan")
+        raw[r] = sG / npairs
+        vals[r] = [sg.real / npairs, sg.imag / npairs, far.real, far.imag]
+        if progress is not None:
+            progress(r + 1, R)
+    notes = [f"engine: {cloud_plan.label()}"]
+    if g_on:
+        m = complex(raw.mean())
+        notes.append(f"Ḡ: pairs closer than {r_near:g}/k_L enter through their exact expectation "
+                     f"{e_near.real:.6g}{e_near.imag:+.6g}j; their sampled 1/r³ shifts have infinite "
+                     f"variance, so the raw snapshot mean ({m.real:.6g}{m.imag:+.6g}j) has no honest "
+                     "standard error")
+    est = Rates.from_rows(vals, R * npairs, "clouds", notes=tuple(notes))
+    return est if g_on else est.without_g(which == "intra")

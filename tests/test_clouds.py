@@ -1,0 +1,110 @@
+"""Realised clouds through the face: one plan per request, checked and run the same.
+
+The limit check (``plan_cost``) and the run (``cloud_rates``) share one ``CloudPlan``;
+these tests check that the plan refused or accepted is the plan run, that Ḡ of realised
+clouds can be asked for, and that ``auto`` leaves an engine that cannot meet the memory.
+"""
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+import lehmberg
+from lehmberg import Geometry, clouds
+from lehmberg.estimators import execute, plan_cost
+
+from _stats import agree
+
+
+def test_the_plan_checked_is_the_plan_run(monkeypatch):
+    """1e6 + 1e6 atoms between clouds at kL = 10, kR = 30: accepted by the face (the structure
+    engine), and exactly that plan reaches cloud_rates."""
+    plan = plan_cost(Geometry(10.0, 30.0), "clouds", atoms=10**6, replicas=2)
+    assert plan.clouds.engine == "structure" and plan.clouds.with_g
+    assert plan.clouds.seconds < lehmberg.estimators.CLOUD_SECONDS_MAX
+    seen = []
+
+    def fake(geometry, cloud_plan, *, seed, progress):
+        seen.append(cloud_plan)
+        raise RuntimeError("stop before the work")
+
+    monkeypatch.setattr(clouds, "cloud_rates", fake)
+    with pytest.raises(RuntimeError, match="stop"):
+        lehmberg.rates(Geometry(10.0, 30.0), "clouds", atoms=10**6, replicas=2)
+    assert seen == [plan.clouds]
+    with pytest.raises(RuntimeError, match="stop"):
+        execute(plan)
+    assert seen[-1] is plan.clouds
+
+
+def test_pairs_engine_alone_would_be_refused():
+    """The same request with the pair kernel forced is beyond the time limit (the old face
+    refused the request because it only considered that engine between clouds)."""
+    with pytest.raises(ValueError, match="^atoms/replicas: about .* pairs engine"):
+        clouds.plan(Geometry(10.0, 30.0), 10**6, 2, engine="pairs")
+
+
+def test_auto_leaves_an_engine_whose_memory_does_not_fit():
+    geo = Geometry(10.0)
+    both = {e: clouds.plan(geo, 20000, 2, engine=e, with_g=True) for e in clouds.ENGINES}
+    assert both["structure"].nbytes > both["pairs"].nbytes
+    limit = 0.5 * (both["structure"].nbytes + both["pairs"].nbytes)
+    auto = clouds.plan(geo, 20000, 2, with_g=True, max_memory=limit)
+    assert auto.engine == "pairs" and "memory" in auto.reason
+    with pytest.raises(ValueError, match="memory"):
+        clouds.plan(geo, 20000, 2, with_g=True, max_memory=0.5 * both["pairs"].nbytes)
+
+
+@pytest.mark.parametrize("engine", clouds.ENGINES)
+def test_g_bar_of_realised_clouds_through_the_face(engine):
+    """with_g=True gives Ḡ and G_ij inside one cloud, and they agree with the quadrature
+    reference (the position average) within their standard errors."""
+    geo = Geometry(3.0)
+    plan = clouds.plan(geo, 300, 24, engine=engine, with_g=True)
+    est = clouds.cloud_rates(geo, plan, seed=5)
+    ref = lehmberg.rates(geo, "reference")
+    assert est.methods["G_ij"] == "clouds" and est.notes[0].startswith("engine: ")
+    agree(est.G_ij, est.G_ij_err, ref.G_ij)
+    agree(est.Gamma_ij, est.Gamma_ij_err, ref.Gamma_ij)
+    face = lehmberg.rates(geo, "clouds", atoms=300, replicas=24, seed=5, with_g=True)
+    assert math.isfinite(face.G_ij)
+
+
+def test_without_g_the_structure_engine_says_so():
+    geo = Geometry(3.0)
+    plan = clouds.plan(geo, 300, 2, engine="structure")
+    assert not plan.with_g
+    est = clouds.cloud_rates(geo, plan, seed=1)
+    assert math.isnan(est.G_ij) and est.Gamma_ij == est.gamma_bar.real
+    assert est.notes[0].endswith("Ḡ not computed")
+
+
+def test_plan_arguments_are_checked_once_at_the_boundary():
+    geo = Geometry(3.0)
+    with pytest.raises(ValueError, match="^engine"):
+        clouds.plan(geo, 10, 2, engine="fmm")
+    with pytest.raises(ValueError, match="^near_radius"):
+        clouds.plan(geo, 10, 2, near_radius=0.0)
+    with pytest.raises(TypeError, match="^with_g"):
+        clouds.plan(geo, 10, 2, with_g="yes")
+    with pytest.raises(TypeError, match="^geometry"):
+        clouds.plan(3.0, 10, 2)
+    with pytest.raises(TypeError, match="plan"):
+        clouds.cloud_rates(geo, clouds.plan(geo, 10, 2), atoms=20)
+    with pytest.raises(ValueError, match="^with_g"):
+        plan_cost(Geometry(3.0, 10.0, shape="cube"), "planewave", with_g=True)
+
+
+def test_cli_with_g_prints_g_bar_of_realised_clouds():
+    out = subprocess.run([sys.executable, "-m", "lehmberg", "rates", "--kL", "3", "--method", "clouds",
+                          "--atoms", "200", "--replicas", "4", "--with-g", "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    intra = json.loads(out)["intra"]
+    assert intra["G_ij"] is not None and math.isfinite(intra["G_ij"])
+    text = subprocess.run([sys.executable, "-m", "lehmberg", "rates", "--kL", "3", "--method", "clouds",
+                           "--atoms", "5000", "--replicas", "2"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "nan" not in text.lower() and "not computed" in text
