@@ -109,3 +109,138 @@ def choice(value, name, options):
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name} must be one of {', '.join(map(str, options))}; got {value!r}")
     return value
+
+
+# --------------------------------------------------------------------------------------------
+# The entanglement models (SPEC §5, §6, §8): their ranges, and the checks every model factory,
+# optimiser and command calls.  Rates in units of Γ, times in units of 1/Γ.
+
+#: Largest optical depth d of one ensemble.
+D_MAX = 1e8
+#: Largest squeezing parameter Z = 1/(|μ| − |ν|) (the smallest is exclusive: Z > 1).
+Z_MAX = 1e6
+#: Largest additional dephasing Γ_d^add, units of Γ.
+GAMMA_ADD_MAX = 1e8
+#: Largest pump parameter x.
+X_MAX = 1e6
+#: Most atoms per ensemble for an optical depth d = N Γ̄_I,I.
+N_MAX = 1e15
+
+
+def real(value, name, lo=None, hi=None, *, lo_open=False):
+    """:func:`number` that also takes a complex or a 0-d array with zero imaginary part;
+    anything that is not a number is a ValueError naming ``name``."""
+    if isinstance(value, (complex, np.complexfloating)) or (
+            isinstance(value, np.ndarray) and np.iscomplexobj(value)):
+        value = complex(value)
+        if value.imag != 0.0:
+            raise ValueError(f"{name} must be real, got {value!r}")
+        value = value.real
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    try:
+        return number(value, name, lo, hi, lo_open=lo_open)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def complex_number(value, name):
+    """``value`` as a finite complex (ValueError naming ``name`` otherwise)."""
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    try:
+        value = complex(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not (math.isfinite(value.real) and math.isfinite(value.imag)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+def complex_error(value, name):
+    """The standard errors of a real and an imaginary part as ``err_re + 1j*err_im``, both >= 0."""
+    value = complex_number(value, name)
+    if value.real < 0 or value.imag < 0:
+        raise ValueError(f"{name} must have real and imaginary parts >= 0 "
+                         f"(errors of Re and Im), got {value!r}")
+    return value
+
+
+def array(value, name, lo=None, hi=None, *, lo_open=False, cplx=False, ndim=None, min_size=1):
+    """``value`` as a finite float (``cplx``: complex) array with entries in [lo, hi]
+    (``lo_open``: lo excluded; bounds apply to real arrays), of ``ndim`` dimensions when
+    given and at least ``min_size`` entries."""
+    try:
+        a = np.asarray(value, dtype=complex if cplx else float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be {'complex' if cplx else 'real'} numbers") from None
+    if ndim is not None and a.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array of at least {min_size} numbers, "
+                         f"got shape {a.shape}")
+    if a.size < min_size:
+        raise ValueError(f"{name} must hold at least {min_size} numbers, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite")
+    if lo is not None and (np.any(a < lo) or (lo_open and np.any(a == lo))):
+        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo:g}")
+    if hi is not None and np.any(a > hi):
+        raise ValueError(f"{name} must be <= {hi:g}")
+    return a
+
+
+def optical_depth(d, name="d"):
+    """An optical depth d in (0, :data:`D_MAX`] (a number, or an array of them)."""
+    if np.ndim(d):
+        return array(d, name, 0.0, D_MAX, lo_open=True)
+    return real(d, name, 0.0, D_MAX, lo_open=True)
+
+
+def squeezing(Z, name="Z"):
+    """A squeezing parameter Z = 1/(|μ| − |ν|) in (1, :data:`Z_MAX`] (number or array)."""
+    if np.ndim(Z):
+        z = array(Z, name, hi=Z_MAX)
+        low = z[z <= 1]
+    else:
+        z = real(Z, name, hi=Z_MAX)
+        low = [z] if z <= 1 else []
+    if len(low):
+        raise ValueError(f"{name} must be > 1, got {float(low[0]):g}")
+    return z
+
+
+def dephasing(gamma_add, name="gamma_add"):
+    """Γ_d^add in [0, :data:`GAMMA_ADD_MAX`] (units of Γ; number or array)."""
+    if np.ndim(gamma_add):
+        return array(gamma_add, name, 0.0, GAMMA_ADD_MAX)
+    return real(gamma_add, name, 0.0, GAMMA_ADD_MAX)
+
+
+def pump(x, name="x"):
+    """A pump parameter x in [0, :data:`X_MAX`] (number or array)."""
+    if np.ndim(x):
+        return array(x, name, 0.0, X_MAX)
+    return real(x, name, 0.0, X_MAX)
+
+
+def polarisation(P, name="P0"):
+    """A polarisation in (0, 1] (number or array)."""
+    if np.ndim(P):
+        a = array(P, name)
+        if np.any((a <= 0) | (a > 1)):
+            raise ValueError(f"{name} must be in (0, 1]")
+        return a
+    P = real(P, name)
+    if not 0 < P <= 1:
+        raise ValueError(f"{name} must be in (0, 1], got {P:g}")
+    return P
+
+
+def times(t, name="t"):
+    """Times in units of 1/Γ: a non-empty 1-D array of finite numbers >= 0, in the order given."""
+    try:
+        a = np.atleast_1d(np.asarray(t, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a non-empty list of finite numbers >= 0") from None
+    if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError(f"{name} must be a non-empty list of finite numbers >= 0")
+    return a

@@ -73,6 +73,8 @@ from functools import lru_cache
 from numbers import Real
 from typing import TYPE_CHECKING, Union
 
+from . import _checks
+
 if TYPE_CHECKING:
     from .moments import ThreeLevel
 
@@ -696,10 +698,8 @@ def cs133_rates(x_pump: float = 0.0, x_repump: float = 0.0, delta_MHz: float = 7
     >>> round(r["du"] - probe_rates()["du"], 12) == round(r["mu"] ** 2, 12)  # + x μ²
     True
     """
-    if not (math.isfinite(x_pump) and x_pump >= 0):
-        raise ValueError(f"x_pump must be finite and >= 0, got {x_pump}")
-    if not (math.isfinite(x_repump) and x_repump >= 0):
-        raise ValueError(f"x_repump must be finite and >= 0, got {x_repump}")
+    x_pump = _checks.pump(x_pump, "x_pump")
+    x_repump = _checks.real(x_repump, "x_repump", 0.0)
     rates = probe_rates(delta_MHz, polarisation, dephasing)
     mu = rates["mu"]
     # Pump: σ⁺ D1, |4,3⟩ → |4',4⟩ (6P1/2); decay branching from |4',4⟩.
@@ -726,7 +726,7 @@ def cs133_rates(x_pump: float = 0.0, x_repump: float = 0.0, delta_MHz: float = 7
 
 def model(d: float, x_pump: float = 0.0, x_repump: float = 0.0, gamma_add: float = 0.0,
           delta_MHz: float = 700.0, polarisation: str = "y",
-          dephasing: str = "amplitude") -> ThreeLevel:
+          dephasing: str = "amplitude", d_err: float = 0.0) -> ThreeLevel:
     """The :class:`lehmberg.moments.ThreeLevel` of the Cs-133 preset (F = 4).
 
     Parameters
@@ -737,6 +737,8 @@ def model(d: float, x_pump: float = 0.0, x_repump: float = 0.0, gamma_add: float
         As :func:`cs133_rates`.
     gamma_add : float
         Additional dephasing Γ_d^add ≥ 0, in units of Γ.
+    d_err : float
+        Standard error of d, ≥ 0 (propagated by :func:`lehmberg.entangle`).
 
     Returns
     -------
@@ -750,13 +752,14 @@ def model(d: float, x_pump: float = 0.0, x_repump: float = 0.0, gamma_add: float
     >>> p.F, p.d
     (4.0, 30.0)
     """
-    from .moments import ThreeLevel, _check
+    from .moments import ThreeLevel
 
-    d = _check("d", d, positive=True)
-    gamma_add = _check("gamma_add", gamma_add, nonneg=True)
+    d = _checks.optical_depth(d)
+    gamma_add = _checks.dephasing(gamma_add)
+    d_err = _checks.real(d_err, "d_err", 0.0)
     r = cs133_rates(x_pump, x_repump, delta_MHz, polarisation, dephasing)
     return ThreeLevel(d, r["mu"], r["nu"], r["ud"], r["du"], r["uh"], r["dh"], r["hu"], r["hd"],
-                      r["deph"], gamma_add, 4.0)
+                      r["deph"], gamma_add, 4.0, d_err)
 
 
 def up_fraction_min(p: ThreeLevel, t_max: float | None = None) -> float:
@@ -817,7 +820,7 @@ def optimal_pump(x_repump: float = 0.0, fraction: float = 0.95, delta_MHz: float
                  x_max: float = 1e4) -> float:
     """The smallest pump parameter x with N↑/N₂ ≥ ``fraction`` at all times (App. E).
 
-    Bisection (:func:`scipy.optimize.brentq`, x to 1e-6) on
+    Bracketing by doubling, then :func:`scipy.optimize.brentq` (x to 1e-6), on
     ``up_fraction_min(model(1, x, …)) − fraction``, which grows with the pump.
 
     Parameters
@@ -844,16 +847,12 @@ def optimal_pump(x_repump: float = 0.0, fraction: float = 0.95, delta_MHz: float
     >>> round(up_fraction_min(model(30.0, x, 1.0)), 4)
     0.95
     """
-    from scipy.optimize import brentq
+    from .moments import bracket_root
 
     def g(x):
         return up_fraction_min(model(1.0, x, x_repump, 0.0, delta_MHz, polarisation, dephasing)) - fraction
 
     if g(0.0) >= 0:
         return 0.0
-    hi = 1.0
-    while g(hi) < 0:
-        hi *= 2
-        if hi > x_max:
-            return math.nan
-    return brentq(g, 0.0, hi, xtol=1e-6, rtol=1e-8)
+    root = bracket_root(g, 1.0, x_max, xtol=1e-6, rtol=1e-8)
+    return math.nan if root is None else root

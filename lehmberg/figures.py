@@ -34,6 +34,7 @@ from matplotlib.lines import Line2D
 from matplotlib.path import Path
 from matplotlib.transforms import Bbox
 
+from . import _checks
 from .validate import C4, G_LIMIT
 
 __all__ = ["entangle_figure", "fig3", "fig4", "fig7", "fig8", "appendix_b", "g_variance",
@@ -51,16 +52,6 @@ _MARGIN_PX = 2.0  # clearance kept between a legend and the data, in display pix
 # ---------------------------------------------------------------------------------------------
 # input checks
 
-def _array(value, name: str) -> np.ndarray:
-    try:
-        a = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of numbers") from None
-    if a.ndim != 1 or a.size < 2:
-        raise ValueError(f"{name} must be a 1-D array of at least 2 numbers, got shape {a.shape}")
-    return a
-
-
 def _curves(x: np.ndarray, curves, name: str) -> dict[float, np.ndarray]:
     if not isinstance(curves, Mapping) or not curves:
         raise ValueError(f"{name} must be a non-empty mapping {{gamma_add: array}}")
@@ -71,16 +62,6 @@ def _curves(x: np.ndarray, curves, name: str) -> dict[float, np.ndarray]:
             raise ValueError(f"{name}[{key!r}] must have the shape {x.shape} of the abscissa, got {y.shape}")
         out[float(key)] = y
     return out
-
-
-def _number(value, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return v
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,7 +272,7 @@ def entangle_figure(t, xi, P2, xi_inf: float | None = None, xi_approx=None,
     >>> [ax.get_ylabel() for ax in fig.axes]
     ['$\\xi$', '$P_2$']
     """
-    t = _array(t, "t")
+    t = _checks.array(t, "t", ndim=1, min_size=2)
     xi = _curves(t, {0: xi}, "xi")[0.0]
     P2 = _curves(t, {0: P2}, "P2")[0.0]
     if xi_approx is not None:
@@ -352,9 +333,9 @@ def fig3(Z, curves, d: float) -> Figure:
     >>> fig.axes[0].get_ylabel()
     '$\\xi_\\infty$'
     """
-    Z = _array(Z, "Z")
+    Z = _checks.array(Z, "Z", ndim=1, min_size=2)
     curves = _curves(Z, curves, "curves")
-    d = _number(d, "d")
+    d = _checks.real(d, "d")
     fig = _new_figure((5.6, 3.8))
     ax = fig.subplots()
     for (ga, xi), col in zip(curves.items(), COLOURS):
@@ -401,10 +382,10 @@ def fig4(x, curves, d: float, Z_inset, P_inset) -> Figure:
     >>> len(fig.axes)
     2
     """
-    x = _array(x, "x")
+    x = _checks.array(x, "x", ndim=1, min_size=2)
     curves = _curves(x, curves, "curves")
-    d = _number(d, "d")
-    Z_inset = _array(Z_inset, "Z_inset")
+    d = _checks.real(d, "d")
+    Z_inset = _checks.array(Z_inset, "Z_inset", ndim=1, min_size=2)
     P_inset = _curves(Z_inset, P_inset, "P_inset")
     fig = _new_figure((8.6, 3.6))
     ax, ins = fig.subplots(1, 2, width_ratios=[1.5, 1])
@@ -451,12 +432,12 @@ def fig7(x_repump, curves, d: float, Z: float) -> Figure:
     >>> fig.axes[0].get_xscale()
     'log'
     """
-    x_repump = _array(x_repump, "x_repump")
+    x_repump = _checks.array(x_repump, "x_repump", ndim=1, min_size=2)
     if np.any(x_repump <= 0):
         raise ValueError("x_repump must be > 0 (it is drawn on a log axis)")
     curves = _curves(x_repump, curves, "curves")
-    d = _number(d, "d")
-    Z = _number(Z, "Z")
+    d = _checks.real(d, "d")
+    Z = _checks.real(Z, "Z")
     fig = _new_figure((5.6, 3.8))
     ax = fig.subplots()
     for (ga, xi), col in zip(curves.items(), COLOURS):
@@ -502,7 +483,7 @@ def fig8(t, curves, d: float, lt=None) -> Figure:
     >>> fig.axes[0].get_xscale(), float(fig.axes[0].get_xlim()[0])
     ('log', 0.001)
     """
-    t = _array(t, "t")
+    t = _checks.array(t, "t", ndim=1, min_size=2)
     if np.any(np.diff(t) <= 0) or t[0] < 0 or np.count_nonzero(t > 0) < 2:
         raise ValueError("t must be increasing, >= 0, with at least two positive times")
     curves = _curves(t, curves, "curves")
@@ -511,7 +492,7 @@ def fig8(t, curves, d: float, lt=None) -> Figure:
         missing = set(curves) - set(lt)
         if missing:
             raise ValueError(f"lt has no curve for gamma_add {sorted(missing)}")
-    d = _number(d, "d")
+    d = _checks.real(d, "d")
     m = t > 0
     fig = _new_figure((5.6, 3.8))
     ax = fig.subplots()
@@ -580,11 +561,11 @@ def appendix_b(data: Mapping) -> Figure:
     if not isinstance(data, Mapping) or "intra" not in data or "inter" not in data:
         raise ValueError("data must be a mapping with the keys 'intra' and 'inter' (see lehmberg.validate)")
     intra = data["intra"]
-    kL = _array(intra["kL"], "data['intra']['kL']")
+    kL = _checks.array(intra["kL"], "data['intra']['kL']", ndim=1, min_size=2)
     for k in ("Gamma_ij", "G_ij", "asymptote", "scaled_correction", "G_kL3"):
         _curves(kL, {0: intra[k]}, f"data['intra'][{k!r}]")
     inter = data["inter"]
-    q = _array(inter["ratio"], "data['inter']['ratio']")
+    q = _checks.array(inter["ratio"], "data['inter']['ratio']", ndim=1, min_size=2)
     kL_inter = np.atleast_1d(np.asarray(inter["kL"], dtype=float))
     if np.shape(inter["dipole"]["gamma_bar"]) != (kL_inter.size, q.size):
         raise ValueError("data['inter']['dipole']['gamma_bar'] must have shape (len(kL), len(ratio))")
@@ -774,8 +755,8 @@ def g_variance(kL: float, reference: float, rows: Sequence[Mapping], batches: in
     >>> [ax.get_xscale() for ax in fig.axes]
     ['log', 'log']
     """
-    kL = _number(kL, "kL")
-    reference = _number(reference, "reference")
+    kL = _checks.real(kL, "kL")
+    reference = _checks.real(reference, "reference")
     keys = ("n", "sym_mean", "sym_se", "sym_se_err", "naive_mean", "naive_se", "naive_se_err")
     if len(rows) < 2 or any(k not in r_ for r_ in rows for k in keys):
         raise ValueError(f"rows must hold at least 2 mappings with the keys {keys}")
@@ -844,8 +825,8 @@ def entanglement_map(data: Mapping, experiments: Sequence = ()) -> Figure:
         (c = 1, no collective Lamb shifts) by 1 % and 10 %, the solid black one ξ = 1 (no
         entanglement detected) or E_N = 0; hatched cells were not computed.
     """
-    kL = _array(data["kL"], "data['kL']")
-    u = _array(data["u"], "data['u']")
+    kL = _checks.array(data["kL"], "data['kL']", ndim=1, min_size=2)
+    u = _checks.array(data["u"], "data['u']", ndim=1, min_size=2)
     fig = _new_figure((13.0, 4.4))
     axes = fig.subplots(1, 3, sharey=True)
     X, Y = np.meshgrid(kL, u, indexing="ij")

@@ -55,13 +55,14 @@ from scipy.integrate import solve_ivp
 from scipy.linalg import solve_continuous_lyapunov
 
 from . import _checks
-from .moments import P2_exact, two_level
+from .moments import P2_exact, TwoLevel
 
 __all__ = ["OMEGA", "NoSteadyState", "GaussianModel", "gaussian_model", "GaussianState",
            "steady_state", "GaussianSolution", "integrate", "steady_state_batch", "optimize_Z",
            "optimize_Z_batch",
            "xi_of", "xi_best_of", "log_negativity", "purity", "physical_margin",
-           "Propagated", "propagate_rates", "propagate_d", "OUTPUTS"]
+           "RateInputs", "RATE_INPUTS", "model_from_rates", "Propagated", "propagate",
+           "propagate_rates", "propagate_d", "OUTPUTS"]
 
 #: Symplectic form of (x_a, p_a, x_b, p_b): [r_j, r_l] = i OMEGA[j, l].
 OMEGA = np.array([[0.0, 1.0, 0.0, 0.0], [-1.0, 0.0, 0.0, 0.0],
@@ -78,54 +79,19 @@ class NoSteadyState(ValueError):
 
 
 # --------------------------------------------------------------------------------------------
-# Validation
+# Validation (the checks themselves are lehmberg._checks')
 # --------------------------------------------------------------------------------------------
-
-def _real(name, value, *, positive=False, nonneg=False):
-    """A real number via the package's one check (a complex with zero imaginary part is real)."""
-    if isinstance(value, complex) or (isinstance(value, np.ndarray) and np.iscomplexobj(value)):
-        value = complex(value)
-        if value.imag != 0.0:
-            raise ValueError(f"{name} must be real, got {value!r}")
-        value = value.real
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()
-    try:
-        return _checks.number(value, name, 0.0 if (positive or nonneg) else None, lo_open=positive)
-    except TypeError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _complex(name, value):
-    try:
-        value = complex(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not (math.isfinite(value.real) and math.isfinite(value.imag)):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
-
-
-def _complex_err(name, value):
-    value = _complex(name, value)
-    if value.real < 0 or value.imag < 0:
-        raise ValueError(f"{name} must have real and imaginary parts >= 0 "
-                         f"(errors of Re and Im), got {value!r}")
-    return value
-
 
 def _check_c(c, name="c"):
     # Kossakowski matrix d P [[1, c*], [c, 1]] ≥ 0  ⟺  |c| ≤ 1 (for d P > 0)
-    if abs(c) > 1.0:
-        raise ValueError(f"{name}: |c| = {abs(c):.12g} > 1 makes the Kossakowski matrix "
+    if np.any(np.abs(c) > 1.0):
+        worst = float(np.max(np.abs(c)))
+        raise ValueError(f"{name}: |c| = {worst:.12g} > 1 makes the Kossakowski matrix "
                          "dP[[1, c*], [c, 1]] indefinite (not a valid Lindblad generator)")
 
 
 def _times(t):
-    t = np.atleast_1d(np.asarray(t, dtype=float))
-    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
-        raise ValueError("t must be a non-empty list of finite numbers >= 0")
-    return np.sort(t)
+    return np.sort(_checks.times(t))
 
 
 # --------------------------------------------------------------------------------------------
@@ -381,6 +347,15 @@ class GaussianModel:
         Γ_d^add (units of Γ), pump parameter, initial polarisation (SPEC §5).
     P : float or None
         A fixed polarisation of both clouds; None follows SPEC §5 (P₂(t), P₂,∞).
+    d_err : float
+        Standard error of d (used when ``rates`` is None).
+    rates : RateInputs or None
+        The averaged rates the model was built from (:func:`model_from_rates`), with their
+        errors: :func:`propagate` and :func:`lehmberg.entangle` propagate them.
+
+    The two clouds (:class:`lehmberg.moments.TwoLevel`, attribute ``clouds``) are built
+    without validation: :func:`gaussian_model` validated every input once, and
+    ``dataclasses.replace`` (the finite differences of :func:`propagate`) does not repeat it.
     """
 
     d: float
@@ -393,12 +368,14 @@ class GaussianModel:
     x: float = 0.0
     P0: float = 1.0
     P: float | None = None
+    d_err: float = dataclasses.field(default=0.0, compare=False)
+    rates: "RateInputs | None" = dataclasses.field(default=None, repr=False, compare=False)
     clouds: tuple = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        # the two-level parameters (lehmberg.moments.TwoLevel) of clouds I and II
+        # the two-level parameters (lehmberg.moments.TwoLevel) of clouds I and II, unvalidated
         object.__setattr__(self, "clouds", tuple(
-            two_level(self.d, Z=z, gamma_add=self.gamma_add, x=self.x, P0=self.P0)
+            TwoLevel.unchecked(self.d, z, self.gamma_add, self.x, self.P0)
             for z in (self.Z_I, self.Z_II)))
 
     @property
@@ -441,8 +418,8 @@ class GaussianModel:
 def gaussian_model(d: float, Z: float | None = None, *, Z_I: float | None = None,
                    Z_II: float | None = None, c: complex = 1.0, g_in: float = 0.0,
                    g_x: complex = 0.0, gamma_add: float = 0.0, x: float = 0.0, P0: float = 1.0,
-                   P: float | None = None) -> GaussianModel:
-    """Validated :class:`GaussianModel`.
+                   P: float | None = None, d_err: float = 0.0) -> GaussianModel:
+    """Validated :class:`GaussianModel` (the ranges of :mod:`lehmberg._checks`).
 
     Parameters
     ----------
@@ -466,6 +443,8 @@ def gaussian_model(d: float, Z: float | None = None, *, Z_I: float | None = None
     P : float, optional
         Hold both polarisations fixed at P ∈ (0, 1] (e.g. P = 1, the idealisation of
         the physics review's numbers); default: P₂(t) and P₂,∞ of SPEC §5.
+    d_err : float
+        Standard error of d, ≥ 0 (propagated by :func:`propagate` and :func:`lehmberg.entangle`).
 
     Returns
     -------
@@ -474,8 +453,9 @@ def gaussian_model(d: float, Z: float | None = None, *, Z_I: float | None = None
     Raises
     ------
     ValueError
-        Naming the parameter: non-finite values, d ≤ 0, Z ≤ 1, |c| > 1, complex g_in,
-        negative Γ_d^add or x, P0 or P outside (0, 1].
+        Naming the parameter: non-finite values, d outside (0, 1e8], Z outside (1, 1e6],
+        |c| > 1, complex g_in, Γ_d^add outside [0, 1e8], x outside [0, 1e6], P0 or P outside
+        (0, 1].
 
     Examples
     --------
@@ -484,31 +464,30 @@ def gaussian_model(d: float, Z: float | None = None, *, Z_I: float | None = None
     >>> print(f"{m.c:.4f} {m.P_inf[0]:.4f}")
     0.9901-0.0990j 0.7423
     """
-    d = _real("d", d, positive=True)
+    return _model(d, Z, Z_I, Z_II, c, g_in, g_x, gamma_add, x, P0, P, d_err, None)
+
+
+def _model(d, Z, Z_I, Z_II, c, g_in, g_x, gamma_add, x, P0, P, d_err, rates):
+    d = _checks.optical_depth(d)
     if Z is not None:
         if Z_I is not None or Z_II is not None:
             raise ValueError("give Z or (Z_I, Z_II), not both")
         Z_I = Z_II = Z
     elif Z_I is None or Z_II is None:
         raise ValueError("give Z or both Z_I and Z_II")
-    Z_I, Z_II = _real("Z_I" if Z is None else "Z", Z_I), _real("Z_II" if Z is None else "Z", Z_II)
-    for name, val in (("Z_I" if Z is None else "Z", Z_I), ("Z_II" if Z is None else "Z", Z_II)):
-        if val <= 1:
-            raise ValueError(f"{name} must be > 1, got {val}")
-    c = _complex("c", c)
+    Z_I = _checks.squeezing(Z_I, "Z_I" if Z is None else "Z")
+    Z_II = _checks.squeezing(Z_II, "Z_II" if Z is None else "Z")
+    c = _checks.complex_number(c, "c")
     _check_c(c)
-    g_in = _real("g_in", g_in)
-    g_x = _complex("g_x", g_x)
-    gamma_add = _real("gamma_add", gamma_add, nonneg=True)
-    x = _real("x", x, nonneg=True)
-    P0 = _real("P0", P0)
-    if not 0 < P0 <= 1:
-        raise ValueError(f"P0 must be in (0, 1], got {P0}")
+    g_in = _checks.real(g_in, "g_in")
+    g_x = _checks.complex_number(g_x, "g_x")
+    gamma_add = _checks.dephasing(gamma_add)
+    x = _checks.pump(x)
+    P0 = _checks.polarisation(P0, "P0")
     if P is not None:
-        P = _real("P", P)
-        if not 0 < P <= 1:
-            raise ValueError(f"P must be in (0, 1], got {P}")
-    return GaussianModel(d, c, g_in, g_x, Z_I, Z_II, gamma_add, x, P0, P)
+        P = _checks.polarisation(P, "P")
+    d_err = _checks.real(d_err, "d_err", 0.0)
+    return GaussianModel(d, c, g_in, g_x, Z_I, Z_II, gamma_add, x, P0, P, d_err, rates)
 
 
 # --------------------------------------------------------------------------------------------
@@ -699,8 +678,8 @@ def integrate(model: GaussianModel, t: ArrayLike, method: str = "LSODA", rtol: f
     """
     t = _times(t)
     method = str(method)
-    rtol = _real("rtol", rtol, positive=True)
-    atol = _real("atol", atol, positive=True)
+    rtol = _checks.real(rtol, "rtol", 0.0, lo_open=True)
+    atol = _checks.real(atol, "atol", 0.0, lo_open=True)
     y = _integrate_sigma(model, t, method, rtol, atol)
     y_fine = _integrate_sigma(model, t, method, rtol / 100.0, atol / 100.0)
     P_I, P_II = model.polarisation(t)
@@ -723,31 +702,17 @@ def integrate(model: GaussianModel, t: ArrayLike, method: str = "LSODA", rtol: f
 # --------------------------------------------------------------------------------------------
 
 def _cloud_params(Z, gamma_add, x, P):
-    """μ, ν, Γ̃ and P of each point from lehmberg.moments.two_level (once per distinct triple)."""
+    """μ, ν, Γ̃ and P of each point from lehmberg.moments.TwoLevel (once per distinct triple)."""
     Z, gamma_add, x = np.broadcast_arrays(Z, gamma_add, x)
     trip = np.stack([Z.ravel(), gamma_add.ravel(), x.ravel()], axis=1)
     uniq, inv = np.unique(trip, axis=0, return_inverse=True)
     tab = np.empty((uniq.shape[0], 4))
     for i, (z, ga, xx) in enumerate(uniq):
-        cl = two_level(1.0, Z=z, gamma_add=ga, x=xx)
+        cl = TwoLevel.unchecked(1.0, float(z), float(ga), float(xx))
         tab[i] = (cl.mu, cl.nu, cl.G_tilde, cl.P_inf)
     out = tab[inv.ravel()].reshape(Z.shape + (4,))
     mu, nu, Gt, Pinf = (out[..., i] for i in range(4))
     return mu, nu, Gt, (Pinf if P is None else np.broadcast_to(P, Z.shape).astype(float))
-
-
-def _array(name, v, *, positive=False, nonneg=False, cplx=False):
-    try:
-        a = np.asarray(v, dtype=complex if cplx else float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be {'complex ' if cplx else 'real '}numbers") from None
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be finite")
-    if positive and np.any(a <= 0):
-        raise ValueError(f"{name} must be > 0")
-    if nonneg and np.any(a < 0):
-        raise ValueError(f"{name} must be >= 0")
-    return a
 
 
 def steady_state_batch(d: ArrayLike, Z: ArrayLike, c: ArrayLike = 1.0, g_in: ArrayLike = 0.0,
@@ -789,25 +754,17 @@ def steady_state_batch(d: ArrayLike, Z: ArrayLike, c: ArrayLike = 1.0, g_in: Arr
     >>> print(" ".join(f"{v:.4f}" for v in out["xi"]))
     0.5104 0.5264 1.1149
     """
-    d = _array("d", d, positive=True)
-    Z = _array("Z", Z)
-    if np.any(Z <= 1):
-        raise ValueError("Z must be > 1")
-    Z_II = Z if Z_II is None else _array("Z_II", Z_II)
-    if np.any(Z_II <= 1):
-        raise ValueError("Z_II must be > 1")
-    c = _array("c", c, cplx=True)
-    if np.any(np.abs(c) > 1.0):
-        raise ValueError("c: |c| > 1 makes the Kossakowski matrix indefinite "
-                         "(not a valid Lindblad generator)")
-    g_in = _array("g_in", g_in)
-    g_x = _array("g_x", g_x, cplx=True)
-    gamma_add = _array("gamma_add", gamma_add, nonneg=True)
-    x = _array("x", x, nonneg=True)
+    d = np.asarray(_checks.optical_depth(d))
+    Z = np.asarray(_checks.squeezing(Z))
+    Z_II = Z if Z_II is None else np.asarray(_checks.squeezing(Z_II, "Z_II"))
+    c = _checks.array(c, "c", cplx=True)
+    _check_c(c)
+    g_in = _checks.array(g_in, "g_in")
+    g_x = _checks.array(g_x, "g_x", cplx=True)
+    gamma_add = np.asarray(_checks.dephasing(gamma_add))
+    x = np.asarray(_checks.pump(x))
     if P is not None:
-        P = _array("P", P)
-        if np.any((P <= 0) | (P > 1)):
-            raise ValueError("P must be in (0, 1]")
+        P = np.asarray(_checks.polarisation(P, "P"))
     d, Z, Z_II, c, g_in, g_x, gamma_add, x = np.broadcast_arrays(d, Z, Z_II, c, g_in, g_x,
                                                                  gamma_add, x)
     if P is not None:
@@ -871,14 +828,10 @@ def optimize_Z_batch(d: ArrayLike, c: ArrayLike = 1.0, g_in: ArrayLike = 0.0,
     >>> print(np.round(optimize_Z_two_level(30.0, 5.0), 4))
     [1.4356 0.6998]
     """
-    Z_max = _real("Z_max", Z_max)
-    if Z_max <= 1:
-        raise ValueError(f"Z_max must be > 1, got {Z_max}")
-    if objective not in ("xi_best", "xi"):
-        raise ValueError(f"objective must be 'xi_best' or 'xi', got {objective!r}")
-    if int(n_grid) != n_grid or n_grid < 10:
-        raise ValueError(f"n_grid must be an integer >= 10, got {n_grid!r}")
-    xatol = _real("xatol", xatol, positive=True)
+    Z_max = _checks.squeezing(Z_max, "Z_max")
+    _checks.choice(objective, "objective", ("xi_best", "xi"))
+    n_grid = _checks.integer(n_grid, "n_grid", 10)
+    xatol = _checks.real(xatol, "xatol", 0.0, lo_open=True)
     # validate once (also P and |c|) at an admissible Z; the search below stays inside (1, Z_max]
     first = steady_state_batch(d, 2.0, c, g_in, g_x, gamma_add, x, P)
     shape = first["xi"].shape
@@ -922,20 +875,23 @@ def optimize_Z_batch(d: ArrayLike, c: ArrayLike = 1.0, g_in: ArrayLike = 0.0,
     return Z_opt.reshape(shape), best_v.reshape(shape)
 
 
-def optimize_Z(d: float, c: complex = 1.0, g_in: float = 0.0, g_x: complex = 0.0,
-               gamma_add: float = 0.0, x: float = 0.0, P: float | None = None,
-               Z_max: float = 50.0, objective: str = "xi_best") -> tuple:
-    """Minimise ξ_best (or ξ) of the steady state over a common Z ∈ (1, Z_max].
+def optimize_Z(d: float, gamma_add: float = 0.0, x: float = 0.0, Z_max: float = 50.0, *,
+               c: complex = 1.0, g_in: float = 0.0, g_x: complex = 0.0, P: float | None = None,
+               objective: str = "xi_best") -> tuple:
+    """Minimise ξ_best (or ξ) of the steady state over a common Z ∈ (1, Z_max]: the Gaussian case
+    of :func:`lehmberg.entanglement.optimize_Z`, which takes the model itself.
 
-    Like :func:`lehmberg.moments.optimize_Z` (a log grid brackets the minimum, then it is
-    refined): one point of :func:`optimize_Z_batch` with a 400-point grid.  Points without a
-    steady state count as +inf.
+    The leading arguments ``(d, gamma_add, x, Z_max)`` are those of
+    :func:`lehmberg.moments.optimize_Z`; the couplings are keywords.  A log grid brackets the
+    minimum, then it is refined: one point of :func:`optimize_Z_batch` with a 400-point grid.
+    Points without a steady state count as +inf.
 
     Parameters
     ----------
-    d, c, g_in, g_x, gamma_add, x, P : as in :func:`gaussian_model`
+    d, gamma_add, x : as in :func:`gaussian_model`
     Z_max : float
-        Upper end of the search, > 1.
+        Upper end of the search, in (1, 1e6].
+    c, g_in, g_x, P : as in :func:`gaussian_model` (keywords)
     objective : {"xi_best", "xi"}
 
     Returns
@@ -953,14 +909,119 @@ def optimize_Z(d: float, c: complex = 1.0, g_in: float = 0.0, g_x: complex = 0.0
     1.2893 0.850243 1.2893 0.850243
     """
     m0 = gaussian_model(d, Z=2.0, c=c, g_in=g_in, g_x=g_x, gamma_add=gamma_add, x=x, P=P)
+    return _optimize_Z(m0, Z_max, objective)
+
+
+def _optimize_Z(m0, Z_max, objective):
     z, v = optimize_Z_batch(m0.d, m0.c, m0.g_in, m0.g_x, m0.gamma_add, m0.x, m0.P, Z_max=Z_max,
                             objective=objective, n_grid=400, xatol=1e-8)
     return float(z), float(v)
 
 
 # --------------------------------------------------------------------------------------------
-# Error propagation
+# The model from averaged rates, and error propagation
 # --------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class RateInputs:
+    """The averaged rates a :class:`GaussianModel` was built from, with standard errors.
+
+    Units of Γ; the convention of SPEC §3 (i in I, j in II).  Complex errors are
+    ``err_re + 1j*err_im`` (as :class:`lehmberg.result.Rates`).  ``gamma_inter`` None: the
+    paper's assumption c = 1; ``g_inter`` None: g_x = 0.
+    """
+
+    N: float
+    gamma_intra: float
+    g_intra: float
+    gamma_inter: complex | None
+    g_inter: complex | None
+    gamma_intra_err: float = 0.0
+    g_intra_err: float = 0.0
+    gamma_inter_err: complex = 0j
+    g_inter_err: complex = 0j
+
+    def vector(self):
+        """(Γ̄_I,I, Ḡ_I,I, Re Γ̄_I,II, Im Γ̄_I,II, Re Ḡ_I,II, Im Ḡ_I,II) and their errors."""
+        gX = self.gamma_intra + 0j if self.gamma_inter is None else self.gamma_inter
+        GX = 0j if self.g_inter is None else self.g_inter
+        x0 = np.array([self.gamma_intra, self.g_intra, gX.real, gX.imag, GX.real, GX.imag])
+        err = np.array([self.gamma_intra_err, self.g_intra_err, self.gamma_inter_err.real,
+                        self.gamma_inter_err.imag, self.g_inter_err.real, self.g_inter_err.imag])
+        return x0, err
+
+    def couplings(self, v=None):
+        """(d, c, g_in, g_x) of SPEC §8 from the rates (or from the vector ``v`` of :meth:`vector`)."""
+        v = self.vector()[0] if v is None else v
+        c = 1.0 + 0j if self.gamma_inter is None else complex(v[2], v[3]) / v[0]
+        return self.N * v[0], c, v[1] / v[0], complex(v[4], v[5]) / v[0]
+
+
+#: Names of the six rate inputs of :class:`RateInputs` (the Jacobian's columns).
+RATE_INPUTS = ("gamma_intra", "g_intra", "gamma_inter_re", "gamma_inter_im", "g_inter_re",
+               "g_inter_im")
+
+
+def model_from_rates(N: float, gamma_intra: float, g_intra: float = 0.0,
+                     gamma_inter: complex | None = None, g_inter: complex | None = None, *,
+                     gamma_intra_err: float = 0.0, g_intra_err: float = 0.0,
+                     gamma_inter_err: complex = 0j, g_inter_err: complex = 0j,
+                     Z: float | None = None, Z_I: float | None = None, Z_II: float | None = None,
+                     gamma_add: float = 0.0, x: float = 0.0, P0: float = 1.0,
+                     P: float | None = None) -> GaussianModel:
+    """The validated :class:`GaussianModel` of averaged rates (plain numbers), carrying them.
+
+    d = N Γ̄_I,I, c = Γ̄_I,II/Γ̄_I,I, g_in = Ḡ_I,I/Γ̄_I,I, g_x = Ḡ_I,II/Γ̄_I,I (SPEC §8); the
+    rates and their errors are kept in ``model.rates`` (:class:`RateInputs`) for
+    :func:`propagate`.  From :class:`lehmberg.result.Rates` objects use
+    :func:`lehmberg.entanglement.models_from_rates`.
+
+    Parameters
+    ----------
+    N : float
+        Atoms per ensemble, in (0, 1e15].
+    gamma_intra, g_intra : float
+        Γ̄_I,I (> 0) and Ḡ_I,I (real), units of Γ.
+    gamma_inter, g_inter : complex, optional
+        Γ̄_I,II and Ḡ_I,II, units of Γ.  Without ``gamma_inter`` the paper's c = 1; without
+        ``g_inter``, g_x = 0.
+    gamma_intra_err, g_intra_err : float
+        Standard errors, ≥ 0.
+    gamma_inter_err, g_inter_err : complex
+        Standard errors of the real and imaginary parts as ``err_re + 1j*err_im``.
+    Z, Z_I, Z_II, gamma_add, x, P0, P : as in :func:`gaussian_model`.
+
+    Returns
+    -------
+    GaussianModel
+
+    Examples
+    --------
+    >>> from lehmberg.gaussian import model_from_rates
+    >>> a = 3 / (4 * 10.0**2)
+    >>> m = model_from_rates(4000, a, gamma_inter=0.5 * a, Z=1.5)
+    >>> print(f"{m.d:.1f} {m.c:.2f} {m.rates.N:g}")
+    30.0 0.50+0.00j 4000
+    """
+    N = _checks.real(N, "N", 0.0, _checks.N_MAX, lo_open=True)
+    gI = _checks.real(gamma_intra, "gamma_intra", 0.0, lo_open=True)
+    GI = _checks.real(g_intra, "g_intra")
+    gX = None if gamma_inter is None else _checks.complex_number(gamma_inter, "gamma_inter")
+    GX = None if g_inter is None else _checks.complex_number(g_inter, "g_inter")
+    rates = RateInputs(N, gI, GI, gX, GX,
+                       _checks.real(gamma_intra_err, "gamma_intra_err", 0.0),
+                       _checks.real(g_intra_err, "g_intra_err", 0.0),
+                       _checks.complex_error(gamma_inter_err, "gamma_inter_err"),
+                       _checks.complex_error(g_inter_err, "g_inter_err"))
+    if gX is None and rates.gamma_inter_err:
+        raise ValueError("gamma_inter_err given without gamma_inter")
+    if GX is None and rates.g_inter_err:
+        raise ValueError("g_inter_err given without g_inter")
+    if gX is not None:
+        _check_c(gX / gI, "gamma_inter/gamma_intra")
+    d, c, g_in, g_x = rates.couplings()
+    return _model(d, Z, Z_I, Z_II, c, g_in, g_x, gamma_add, x, P0, P, 0.0, rates)
+
 
 @dataclasses.dataclass(frozen=True)
 class Propagated:
@@ -1058,6 +1119,61 @@ def _propagate(make, x0, err, steps, names, t):
                       jacobian=jac, model=model)
 
 
+def propagate(model: GaussianModel, t: ArrayLike | None = None,
+              rel_step: float = 1e-6) -> Propagated:
+    """Every output of a Gaussian model with standard errors propagated from its inputs.
+
+    A model built from rates (``model.rates``, :func:`model_from_rates`) propagates the errors of
+    the six real rate inputs (Γ̄_I,I, Ḡ_I,I, Re/Im Γ̄_I,II, Re/Im Ḡ_I,II), **treated as
+    independent**, with central differences of step ``rel_step`` · Γ̄_I,I for every input (all
+    rates are of the size of Γ̄_I,I); any other model propagates ``model.d_err`` (step
+    ``rel_step`` · d).  σ_f² = Σ_i (∂f/∂x_i)² σ_i² (linear propagation).  N, Z, Γ_d^add, x
+    are exact.
+
+    Parameters
+    ----------
+    model : GaussianModel
+    t : array of times, optional
+        Adds ``xi_t`` (with propagated error) and ``P_t``.
+    rel_step : float
+        Finite-difference step, relative to Γ̄_I,I (or d).
+
+    Returns
+    -------
+    Propagated
+
+    Raises
+    ------
+    NoSteadyState
+        When the central point has no steady state.
+
+    Examples
+    --------
+    >>> from lehmberg.gaussian import gaussian_model, propagate
+    >>> out = propagate(gaussian_model(30.0, Z=1.5, d_err=1.0))
+    >>> print(f"{out.value['xi_inf']:.5f} ± {out.error['xi_inf']:.5f}")
+    0.58313 ± 0.00391
+    """
+    rel_step = _checks.real(rel_step, "rel_step", 0.0, lo_open=True)
+    t = None if t is None else _times(t)
+    src = model.rates
+    if src is not None:
+        x0, err = src.vector()
+
+        def make(v):
+            # unvalidated on purpose: a finite-difference step may cross |c| = 1 by ~rel_step
+            d, c, g_in, g_x = src.couplings(v)
+            return dataclasses.replace(model, d=d, c=c, g_in=g_in, g_x=g_x)
+
+        return _propagate(make, x0, err, np.full(6, rel_step * src.gamma_intra), RATE_INPUTS, t)
+
+    def make_d(v):
+        return dataclasses.replace(model, d=float(v[0]))
+
+    return _propagate(make_d, np.array([model.d]), np.array([model.d_err]),
+                      np.array([rel_step * model.d]), ("d",), t)
+
+
 def propagate_rates(N: float, gamma_intra: float, g_intra: float = 0.0,
                     gamma_inter: complex | None = None, g_inter: complex | None = None, *,
                     gamma_intra_err: float = 0.0, g_intra_err: float = 0.0,
@@ -1066,29 +1182,13 @@ def propagate_rates(N: float, gamma_intra: float, g_intra: float = 0.0,
                     gamma_add: float = 0.0, x: float = 0.0, P0: float = 1.0,
                     P: float | None = None, t: ArrayLike | None = None,
                     rel_step: float = 1e-6) -> Propagated:
-    """Every output of the Gaussian model from the averaged rates, with standard errors.
-
-    d = N Γ̄_I,I, c = Γ̄_I,II/Γ̄_I,I, g_in = Ḡ_I,I/Γ̄_I,I, g_x = Ḡ_I,II/Γ̄_I,I feed
-    :func:`steady_state` (and :func:`integrate` when ``t`` is given).  Errors are
-    propagated linearly, σ_f² = Σ_i (∂f/∂x_i)² σ_i², **treating the six real inputs
-    (Γ̄_I,I, Ḡ_I,I, Re/Im Γ̄_I,II, Re/Im Ḡ_I,II) as independent**; the derivatives are
-    central differences with step ``rel_step`` · Γ̄_I,I for every input (all rates are of
-    the size of Γ̄_I,I).  N, Z, Γ_d^add, x are exact.
+    """Every output of the Gaussian model from the averaged rates, with standard errors:
+    :func:`propagate` of :func:`model_from_rates`.
 
     Parameters
     ----------
-    N : float
-        Atoms per ensemble, > 0.
-    gamma_intra, g_intra : float
-        Γ̄_I,I (> 0) and Ḡ_I,I (real), units of Γ.
-    gamma_inter, g_inter : complex, optional
-        Γ̄_I,II and Ḡ_I,II, units of Γ (convention of SPEC §3: i in I, j in II).  Without
-        ``gamma_inter`` the paper's assumption c = 1; without ``g_inter``, g_x = 0.
-    gamma_intra_err, g_intra_err : float
-        Standard errors, ≥ 0.
-    gamma_inter_err, g_inter_err : complex
-        Standard errors of the real and imaginary parts as ``err_re + 1j*err_im``
-        (the convention of :class:`lehmberg.result.Rates`).
+    N, gamma_intra, g_intra, gamma_inter, g_inter, gamma_intra_err, g_intra_err, gamma_inter_err, g_inter_err
+        As :func:`model_from_rates`.
     Z, Z_I, Z_II, gamma_add, x, P0, P : as in :func:`gaussian_model`.
     t : array of times, optional
         Adds ``xi_t`` (with propagated error) and ``P_t``.
@@ -1119,36 +1219,11 @@ def propagate_rates(N: float, gamma_intra: float, g_intra: float = 0.0,
     >>> print(f"d = {out.value['d']:.1f} ± {out.error['d']:.2f}, xi = {v:.4f} ± {e:.4f}")
     d = 30.0 ± 0.03, xi = 0.7058 ± 0.0005
     """
-    N = _real("N", N, positive=True)
-    gI = _real("gamma_intra", gamma_intra, positive=True)
-    GI = _real("g_intra", g_intra)
-    gX = gI + 0j if gamma_inter is None else _complex("gamma_inter", gamma_inter)
-    GX = 0j if g_inter is None else _complex("g_inter", g_inter)
-    err = np.array([_real("gamma_intra_err", gamma_intra_err, nonneg=True),
-                    _real("g_intra_err", g_intra_err, nonneg=True),
-                    *(lambda z: (z.real, z.imag))(_complex_err("gamma_inter_err", gamma_inter_err)),
-                    *(lambda z: (z.real, z.imag))(_complex_err("g_inter_err", g_inter_err))])
-    if gamma_inter is None and err[2:4].any():
-        raise ValueError("gamma_inter_err given without gamma_inter")
-    if g_inter is None and err[4:6].any():
-        raise ValueError("g_inter_err given without g_inter")
-    _check_c(gX / gI, "gamma_inter/gamma_intra")
-    rel_step = _real("rel_step", rel_step, positive=True)
-    base = gaussian_model(N * gI, Z, Z_I=Z_I, Z_II=Z_II, c=gX / gI, g_in=GI / gI, g_x=GX / gI,
-                          gamma_add=gamma_add, x=x, P0=P0, P=P)
-    t = None if t is None else _times(t)
-    x0 = np.array([gI, GI, gX.real, gX.imag, GX.real, GX.imag])
-    names = ("gamma_intra", "g_intra", "gamma_inter_re", "gamma_inter_im", "g_inter_re",
-             "g_inter_im")
-    c_tied = gamma_inter is None
-
-    def make(v):
-        # unvalidated on purpose: a finite-difference step may cross |c| = 1 by ~rel_step
-        cc = 1.0 + 0j if c_tied else complex(v[2], v[3]) / v[0]
-        return dataclasses.replace(base, d=N * v[0], c=cc, g_in=v[1] / v[0],
-                                   g_x=complex(v[4], v[5]) / v[0])
-
-    return _propagate(make, x0, err, np.full(6, rel_step * gI), names, t)
+    model = model_from_rates(N, gamma_intra, g_intra, gamma_inter, g_inter,
+                             gamma_intra_err=gamma_intra_err, g_intra_err=g_intra_err,
+                             gamma_inter_err=gamma_inter_err, g_inter_err=g_inter_err, Z=Z,
+                             Z_I=Z_I, Z_II=Z_II, gamma_add=gamma_add, x=x, P0=P0, P=P)
+    return propagate(model, t, rel_step)
 
 
 def propagate_d(d: float, d_err: float = 0.0, *, Z: float | None = None,
@@ -1157,7 +1232,7 @@ def propagate_d(d: float, d_err: float = 0.0, *, Z: float | None = None,
                 P0: float = 1.0, P: float | None = None, t: ArrayLike | None = None,
                 rel_step: float = 1e-6) -> Propagated:
     """Every output from an optical depth d ± d_err with fixed couplings (default: the paper's
-    c = 1, g_in = g_x = 0).  Same outputs and method as :func:`propagate_rates`.
+    c = 1, g_in = g_x = 0): :func:`propagate` of :func:`gaussian_model` with ``d_err``.
 
     Parameters
     ----------
@@ -1179,14 +1254,6 @@ def propagate_d(d: float, d_err: float = 0.0, *, Z: float | None = None,
     >>> print(f"{out.value['xi_inf']:.5f} ± {out.error['xi_inf']:.5f}")
     0.58313 ± 0.00391
     """
-    base = gaussian_model(d, Z, Z_I=Z_I, Z_II=Z_II, c=c, g_in=g_in, g_x=g_x,
-                          gamma_add=gamma_add, x=x, P0=P0, P=P)
-    d_err = _real("d_err", d_err, nonneg=True)
-    rel_step = _real("rel_step", rel_step, positive=True)
-    t = None if t is None else _times(t)
-
-    def make(v):
-        return dataclasses.replace(base, d=float(v[0]))
-
-    return _propagate(make, np.array([base.d]), np.array([d_err]),
-                      np.array([rel_step * base.d]), ("d",), t)
+    model = gaussian_model(d, Z, Z_I=Z_I, Z_II=Z_II, c=c, g_in=g_in, g_x=g_x,
+                           gamma_add=gamma_add, x=x, P0=P0, P=P, d_err=d_err)
+    return propagate(model, t, rel_step)

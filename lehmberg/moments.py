@@ -22,38 +22,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq, minimize_scalar
 
+from . import _checks
+
 __all__ = ["TwoLevel", "two_level", "mu_nu_from_Z", "P2_exact", "xi_steady", "xi_adiabatic",
            "integrate_two_level", "adiabatic_deviation", "optimize_Z", "max_gamma_add",
            "ThreeLevel", "three_level", "population_matrix", "populations", "population_steady",
            "integrate_three_level", "xi_exp_longtime", "xi_exp_steady",
-           "MomentSolution"]
-
-
-def _check(name, value, *, positive=False, nonneg=False):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
-    if nonneg and value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
-    return value
-
-
-def _times(t):
-    t = np.atleast_1d(np.asarray(t, dtype=float))
-    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
-        raise ValueError("times must be a non-empty list of finite numbers >= 0")
-    return t
+           "MomentSolution", "bracket_root"]
 
 
 def mu_nu_from_Z(Z: float) -> tuple[float, float]:
@@ -71,7 +54,7 @@ def mu_nu_from_Z(Z: float) -> tuple[float, float]:
     Raises
     ------
     ValueError
-        If Z is not a finite number > 1.
+        If Z is not a finite number in (1, 1e6].
 
     Examples
     --------
@@ -80,9 +63,10 @@ def mu_nu_from_Z(Z: float) -> tuple[float, float]:
     >>> mu, nu, mu**2 - nu**2
     (1.25, 0.75, 1.0)
     """
-    Z = _check("Z", Z)
-    if Z <= 1:
-        raise ValueError(f"Z must be > 1, got {Z}")
+    return _mu_nu(_checks.squeezing(Z))
+
+
+def _mu_nu(Z):
     return 0.5 * (Z + 1.0 / Z), 0.5 * (Z - 1.0 / Z)
 
 
@@ -110,6 +94,8 @@ class TwoLevel:
         Pump parameter (dimensionless).
     P0 : float
         Initial polarisation P₂(0) in (0, 1].
+    d_err : float
+        Standard error of d (0: exact); :func:`lehmberg.entangle` propagates it.
 
     Examples
     --------
@@ -125,6 +111,13 @@ class TwoLevel:
     gamma_add: float = 0.0
     x: float = 0.0
     P0: float = 1.0
+    d_err: float = 0.0
+
+    @classmethod
+    def unchecked(cls, d, Z, gamma_add=0.0, x=0.0, P0=1.0):
+        """The model at Z without validation, for callers that validated every input already
+        (the Gaussian model builds its two clouds with it); :func:`two_level` validates."""
+        return cls(d, *_mu_nu(Z), gamma_add, x, P0)
 
     @property
     def Z(self) -> float:
@@ -165,7 +158,7 @@ class TwoLevel:
 
 def two_level(d: float, Z: float | None = None, mu: float | None = None,
               nu: float | None = None, gamma_add: float = 0.0, x: float = 0.0,
-              P0: float = 1.0) -> TwoLevel:
+              P0: float = 1.0, d_err: float = 0.0) -> TwoLevel:
     """Validated :class:`TwoLevel` from d and either Z (> 1) or μ, ν (|μ| > |ν|, μ² − ν² = 1).
 
     Parameters
@@ -182,6 +175,8 @@ def two_level(d: float, Z: float | None = None, mu: float | None = None,
         Pump parameter ≥ 0 (Sec. III D).
     P0 : float
         Initial polarisation P₂(0) in (0, 1].
+    d_err : float
+        Standard error of d, ≥ 0 (propagated by :func:`lehmberg.entangle`).
 
     Returns
     -------
@@ -190,25 +185,25 @@ def two_level(d: float, Z: float | None = None, mu: float | None = None,
     Raises
     ------
     ValueError
-        Naming the parameter, for non-finite values, d ≤ 0, Z ≤ 1, negative Γ_d^add
-        or x, P0 outside (0, 1], μ² − ν² ≠ 1, or both Z and (μ, ν) given.
+        Naming the parameter, for non-finite values, d outside (0, 1e8], Z outside (1, 1e6],
+        Γ_d^add outside [0, 1e8], x outside [0, 1e6], P0 outside (0, 1], μ² − ν² ≠ 1, or
+        both Z and (μ, ν) given (the ranges of :mod:`lehmberg._checks`).
 
     Examples
     --------
     >>> from lehmberg.moments import two_level
     >>> two_level(30.0, Z=2.0).mu
     1.25
-    >>> two_level(30.0, Z=0.5)
+    >>> two_level(-30.0, Z=2.0)
     Traceback (most recent call last):
     ...
-    ValueError: Z must be > 1, got 0.5
+    ValueError: d must be > 0, got -30
     """
-    d = _check("d", d, positive=True)
-    gamma_add = _check("gamma_add", gamma_add, nonneg=True)
-    x = _check("x", x, nonneg=True)
-    P0 = _check("P0", P0)
-    if not 0 < P0 <= 1:
-        raise ValueError(f"P0 must be in (0, 1], got {P0}")
+    d = _checks.optical_depth(d)
+    d_err = _checks.real(d_err, "d_err", 0.0)
+    gamma_add = _checks.dephasing(gamma_add)
+    x = _checks.pump(x)
+    P0 = _checks.polarisation(P0, "P0")
     if Z is not None:
         if mu is not None or nu is not None:
             raise ValueError("give Z or (mu, nu), not both")
@@ -216,14 +211,14 @@ def two_level(d: float, Z: float | None = None, mu: float | None = None,
     else:
         if mu is None or nu is None:
             raise ValueError("give Z or both mu and nu")
-        mu, nu = _check("mu", mu), _check("nu", nu)
+        mu, nu = _checks.real(mu, "mu"), _checks.real(nu, "nu")
         if abs(mu * mu - nu * nu - 1.0) > 1e-9:
             raise ValueError(f"mu² − nu² must be 1, got {mu * mu - nu * nu}")
         if abs(mu) <= abs(nu):
             raise ValueError("|mu| must exceed |nu|")
         # The unified notation of App. B absorbs relative signs: only |μ|, |ν| matter.
         mu, nu = abs(mu), abs(nu)
-    return TwoLevel(d, mu, nu, gamma_add, x, P0)
+    return TwoLevel(d, mu, nu, gamma_add, x, P0, d_err)
 
 
 def P2_exact(p: TwoLevel, t: ArrayLike) -> np.ndarray:
@@ -270,7 +265,7 @@ def xi_steady(p: TwoLevel) -> tuple[float, float]:
     Examples
     --------
     >>> from lehmberg.moments import two_level, xi_steady
-    >>> xi, P = xi_steady(two_level(1e12, Z=2.0))     # d → ∞: the ideal (|μ|−|ν|)² = 1/Z²
+    >>> xi, P = xi_steady(two_level(1e8, Z=2.0))      # d → ∞: the ideal (|μ|−|ν|)² = 1/Z²
     >>> round(xi, 6)
     0.25
     """
@@ -306,7 +301,7 @@ def xi_adiabatic(p: TwoLevel, t: ArrayLike) -> np.ndarray:
     >>> float(xi_adiabatic(two_level(30.0, Z=2.0), [0.0])[0])   # the coherent spin state
     1.0
     """
-    t = _times(t)
+    t = _checks.times(t)
     P = P2_exact(p, t)
     s = (abs(p.mu) - abs(p.nu)) ** 2
     rate = p.G_tilde + p.d * P
@@ -314,7 +309,7 @@ def xi_adiabatic(p: TwoLevel, t: ArrayLike) -> np.ndarray:
     return e / P + (p.G_tilde + p.d * P * P * s) / rate * (1.0 - e) / P
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class MomentSolution:
     """Integrated moment equations on the requested times.
 
@@ -331,8 +326,8 @@ class MomentSolution:
         ξ(t) and its integration error estimate.
     P2 : numpy.ndarray
         Polarisation P₂(t).
-    arrays : dict
-        The other integrated quantities (see the integrators).
+    arrays : mapping
+        The other integrated quantities (see the integrators), read-only.
     method : str
         The :func:`scipy.integrate.solve_ivp` method.
     rtol, atol : float
@@ -343,10 +338,13 @@ class MomentSolution:
     xi: np.ndarray
     xi_err: np.ndarray
     P2: np.ndarray
-    arrays: dict
+    arrays: Mapping
     method: str
     rtol: float
     atol: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "arrays", MappingProxyType(dict(self.arrays)))
 
 
 def _solve(rhs, y0, t, method, rtol, atol, jac=None):
@@ -421,7 +419,7 @@ def integrate_two_level(p: TwoLevel, t: ArrayLike, method: str = "LSODA", rtol: 
     >>> float(sol.xi[0]), bool(abs(sol.xi[-1] - xi_steady(p)[0]) < 1e-6)
     (1.0, True)
     """
-    t = np.sort(_times(t))
+    t = np.sort(_checks.times(t))
     rhs, jac = _two_level_rhs(p)
     y0 = [p.P0, 0.25, 0.25, 0.25, 0.25]
 
@@ -473,10 +471,13 @@ def adiabatic_deviation(p: TwoLevel, t: ArrayLike, **kw) -> dict:
 
 def optimize_Z(d: float, gamma_add: float = 0.0, x: float = 0.0,
                Z_max: float = 50.0) -> tuple[float, float]:
-    """ξ_∞ of Eq. (15) minimised over Z ∈ (1, Z_max].
+    """ξ_∞ of Eq. (15) minimised over Z ∈ (1, Z_max]: the two-level case of
+    :func:`lehmberg.entanglement.optimize_Z`, which takes the model itself.
 
     A log-spaced grid (400 points in log Z) brackets the minimum, then bounded
     Brent refines it (ξ_∞ is smooth and, over the paper's range, unimodal in Z).
+    :func:`lehmberg.gaussian.optimize_Z` has the same leading arguments
+    ``(d, gamma_add, x, Z_max)``.
 
     Parameters
     ----------
@@ -487,7 +488,7 @@ def optimize_Z(d: float, gamma_add: float = 0.0, x: float = 0.0,
     x : float
         Pump parameter ≥ 0.
     Z_max : float
-        Upper end of the search.
+        Upper end of the search, in (1, 1e6].
 
     Returns
     -------
@@ -500,12 +501,13 @@ def optimize_Z(d: float, gamma_add: float = 0.0, x: float = 0.0,
     >>> 1.0 < Z < 50.0 and 0.0 < xi < 1.0
     True
     """
-    d = _check("d", d, positive=True)
-    _check("gamma_add", gamma_add, nonneg=True)
-    _check("x", x, nonneg=True)
+    d = _checks.optical_depth(d)
+    gamma_add = _checks.dephasing(gamma_add)
+    x = _checks.pump(x)
+    Z_max = _checks.squeezing(Z_max, "Z_max")
 
-    def f(logz):
-        return xi_steady(two_level(d, Z=math.exp(logz), gamma_add=gamma_add, x=x))[0]
+    def f(logz):     # every input validated above: the unchecked constructor
+        return xi_steady(TwoLevel.unchecked(d, math.exp(logz), gamma_add, x))[0]
 
     grid = np.linspace(math.log(1.0 + 1e-6), math.log(Z_max), 400)
     vals = np.array([f(g) for g in grid])
@@ -547,19 +549,42 @@ def max_gamma_add(d: float, target: float = 0.85, x: float = 0.0,
     >>> 15.0 < max_gamma_add(30.0) < 25.0            # the paper: about 20 Γ
     True
     """
-    target = _check("target", target, positive=True)
+    target = _checks.real(target, "target", 0.0, lo_open=True)
 
     def g(ga):
         return optimize_Z(d, ga, x)[1] - target
 
     if g(0.0) > 0:
         return math.nan
-    hi = 10.0
+    root = bracket_root(g, 10.0, upper, xtol=1e-8)
+    return math.inf if root is None else root
+
+
+def bracket_root(g, hi: float, limit: float, xtol: float, rtol: float = 4 * np.finfo(float).eps):
+    """The root in (0, hi'] of a function with g(0) < 0 that crosses zero once.
+
+    ``hi`` is doubled until g(hi) ≥ 0, then :func:`scipy.optimize.brentq` finds the root on
+    [0, hi] to ``xtol``/``rtol``.  Used by :func:`max_gamma_add` and
+    :func:`lehmberg.cs133.optimal_pump`.
+
+    Returns
+    -------
+    float or None
+        The root; None when ``hi`` passes ``limit`` before g changes sign.
+
+    Examples
+    --------
+    >>> from lehmberg.moments import bracket_root
+    >>> round(bracket_root(lambda x: x * x - 50.0, 1.0, 1e3, xtol=1e-12), 9)
+    7.071067812
+    >>> bracket_root(lambda x: -1.0, 1.0, 1e3, xtol=1e-12) is None
+    True
+    """
     while g(hi) < 0:
         hi *= 2
-        if hi > upper:
-            return math.inf
-    return brentq(g, 0.0, hi, xtol=1e-8)
+        if hi > limit:
+            return None
+    return brentq(g, 0.0, hi, xtol=xtol, rtol=rtol)
 
 
 # --------------------------------------------------------------------------------------------
@@ -597,6 +622,7 @@ class ThreeLevel:
     deph: float = 0.0
     gamma_add: float = 0.0
     F: float = 4.0
+    d_err: float = 0.0
 
     @property
     def Z(self) -> float:
@@ -609,8 +635,9 @@ class ThreeLevel:
         return self.ud + self.du + self.uh + self.dh + self.deph + self.gamma_add
 
     def as_dict(self) -> dict[str, float]:
-        """The parameters, Z and Γ̄ as a plain dict."""
+        """The parameters, Z and Γ̄ as a plain dict (without ``d_err``)."""
         out = dataclasses.asdict(self)
+        del out["d_err"]
         out.update(Z=self.Z, G_bar=self.G_bar)
         return out
 
@@ -618,7 +645,7 @@ class ThreeLevel:
 def three_level(d: float, ud: float, du: float, uh: float = 0.0, dh: float = 0.0,
                 hu: float = 0.0, hd: float = 0.0, uu: float = 0.0, dd: float = 0.0,
                 gamma_add: float = 0.0, Z: float | None = None, mu: float | None = None,
-                nu: float | None = None, F: float = 4.0) -> ThreeLevel:
+                nu: float | None = None, F: float = 4.0, d_err: float = 0.0) -> ThreeLevel:
     """Validated :class:`ThreeLevel`; rates ≥ 0 and finite, d > 0, Z > 1, F a half-integer ≥ 1/2.
 
     Parameters
@@ -635,6 +662,8 @@ def three_level(d: float, ud: float, du: float, uh: float = 0.0, dh: float = 0.0
         As :func:`two_level`.
     F : float
         Total angular momentum of the ground manifold (Cs: 4).
+    d_err : float
+        Standard error of d, ≥ 0 (propagated by :func:`lehmberg.entangle`).
 
     Returns
     -------
@@ -651,15 +680,17 @@ def three_level(d: float, ud: float, du: float, uh: float = 0.0, dh: float = 0.0
     >>> three_level(30.0, ud=0.5, du=1.5, uu=0.2, dd=0.3, Z=2.0).deph
     0.5
     """
-    d = _check("d", d, positive=True)
-    names = dict(ud=ud, du=du, uh=uh, dh=dh, hu=hu, hd=hd, uu=uu, dd=dd, gamma_add=gamma_add)
-    vals = {k: _check(f"G_{k}" if k != "gamma_add" else k, v, nonneg=True) for k, v in names.items()}
-    F = _check("F", F, positive=True)
+    d = _checks.optical_depth(d)
+    d_err = _checks.real(d_err, "d_err", 0.0)
+    names = dict(ud=ud, du=du, uh=uh, dh=dh, hu=hu, hd=hd, uu=uu, dd=dd)
+    vals = {k: _checks.real(v, f"G_{k}", 0.0) for k, v in names.items()}
+    gamma_add = _checks.dephasing(gamma_add)
+    F = _checks.real(F, "F", 0.0, lo_open=True)
     if abs(2 * F - round(2 * F)) > 1e-12:
         raise ValueError(f"F must be a half-integer >= 1/2, got {F}")
     tl = two_level(d, Z=Z, mu=mu, nu=nu)
     return ThreeLevel(d, tl.mu, tl.nu, vals["ud"], vals["du"], vals["uh"], vals["dh"], vals["hu"],
-                      vals["hd"], vals["uu"] + vals["dd"], vals["gamma_add"], F)
+                      vals["hd"], vals["uu"] + vals["dd"], gamma_add, F, d_err)
 
 
 def population_matrix(p: ThreeLevel) -> np.ndarray:
@@ -711,7 +742,7 @@ def populations(p: ThreeLevel, t: ArrayLike, n0: ArrayLike = (1.0, 0.0, 0.0)) ->
     from scipy.linalg import expm
 
     M = population_matrix(p)
-    t = _times(t)
+    t = _checks.times(t)
     return np.stack([expm(M * ti) @ np.asarray(n0, float) for ti in t], axis=1)
 
 
@@ -804,7 +835,7 @@ def integrate_three_level(p: ThreeLevel, t: ArrayLike, method: str = "LSODA",
     >>> float(sol.xi[0])
     1.0
     """
-    t = np.sort(_times(t))
+    t = np.sort(_checks.times(t))
     M = population_matrix(p)
     Gb, d, s = p.G_bar, p.d, (p.mu - p.nu) ** 2
 

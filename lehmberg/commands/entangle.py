@@ -419,7 +419,7 @@ def gaussian(args, d, results, times, result):
         if args.optimize_Z:
             c_ = 1.0 if inter is None else inter.gamma_bar / gI
             g_x = 0.0 if inter is None else inter.g_bar / gI
-            Z, _ = gm.optimize_Z(args.N * gI, c_, GI / gI, g_x, args.gamma_add, x)
+            Z, _ = gm.optimize_Z(args.N * gI, args.gamma_add, x, c=c_, g_in=GI / gI, g_x=g_x)
         out = gm.propagate_rates(args.N, gI, GI, Z_I=Z, Z_II=args.Z_II or Z, **kw, **common)
     v, e = out.value, out.error
     m = out.model
