@@ -25,6 +25,21 @@ def asymptote(kL):
     return 3.0 / (4.0 * kL * kL)
 
 
+class _Methods(dict):
+    """``Rates.methods``: a read-only dict (the ``Rates`` that holds it is frozen)."""
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("Rates.methods is read-only; use Rates.replace(methods=...)")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self):  # pickles (Dask workers) and copies as a plain mapping
+        return (type(self), (dict(self),))
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.items(), key=repr)))
+
+
 class LehmbergWarning(UserWarning):
     """Base class of the package's warnings."""
 
@@ -58,8 +73,8 @@ class Rates:
         Whether a requested relative error was reached (None: none requested).
     geometry : Geometry or None
         The request (set by :func:`lehmberg.rates`).
-    methods : dict
-        Which estimator produced each of ``QUANTITIES``.
+    methods : mapping
+        Which estimator produced each of ``QUANTITIES`` (read-only).
     notes : tuple of str
         What the error bars do not cover, in words (for example a heavy-tailed Ḡ).
     """
@@ -81,8 +96,8 @@ class Rates:
     notes: tuple = ()
 
     def __post_init__(self):
-        if not self.methods:
-            object.__setattr__(self, "methods", {q: self.method for q in QUANTITIES})
+        methods = self.methods or {q: self.method for q in QUANTITIES}
+        object.__setattr__(self, "methods", _Methods(methods))
 
     # ------------------------------------------------------------------ construction
     @classmethod

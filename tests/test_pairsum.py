@@ -15,7 +15,7 @@ from lehmberg.pairsum import fast_pair_sum, naive_pair_sum
 from lehmberg.planewave import planewave_rates
 from sampling import TwoClouds, make_rng
 
-K = 4.0  # agreement within K standard errors
+from _stats import K
 
 
 def _positions(kL, kR, N, seed):

@@ -16,7 +16,7 @@ from lehmberg.planewave import planewave_rates, snapshot_pair_mean
 from lehmberg.reference import reference_rates
 from sampling import TwoClouds, make_rng
 
-K = 4.0
+from _stats import K
 
 
 def _agree(v, e, r, r_err=0.0):

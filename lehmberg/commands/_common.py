@@ -3,6 +3,7 @@
 import argparse
 import json
 import math
+import contextlib
 import sys
 
 import numpy as np
@@ -325,3 +326,16 @@ def progress_bar(total, desc, unit="it"):
 
     return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, delay=2.0, file=sys.stderr,
                 leave=False, dynamic_ncols=True, disable=None)
+
+
+@contextlib.contextmanager
+def progress(desc, unit="it"):
+    """A progress bar (:func:`progress_bar`) as the package's callback ``progress(done, total)``,
+    the one signature every library function with progress takes; closed on exit."""
+    with progress_bar(None, desc, unit) as bar:
+        def update(done, total):
+            if bar.total != total:
+                bar.total = total
+            bar.update(done - bar.n)
+
+        yield update

@@ -71,11 +71,7 @@ def estimate(args, geo, method_option="method"):
         raise c.CLIError(c.as_option(str(exc), {"method": method_option.replace("_", "-")})) from None
     results = {}
     for g, plan in zip(pairs, plans):
-        with c.progress_bar(None, g.pair, "step") as bar:
-            def progress(done, total, bar=bar):
-                bar.total = total
-                bar.update(done - bar.n)
-
+        with c.progress(g.pair, "step") as progress:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", TargetNotMetWarning)
                 results[g.pair] = execute(plan, progress)

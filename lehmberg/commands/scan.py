@@ -184,25 +184,13 @@ def run(args):
                                  f"({type(exc).__name__}: {exc})") from None
         return _local(workers, n_todo, dashboard, machine()[0])
 
-    bar = None
-
-    def progress(finished, to_run):
-        nonlocal bar
-        if bar is None:
-            bar = c.progress_bar(to_run, "scan", "task")
-        bar.update(finished - bar.n)
-
     try:
-        summary = scan.run_scan(grid, store, cluster if workers or scheduler else None,
-                                progress=progress, checkpoint_every=every)
+        with c.progress("scan", "task") as progress:
+            summary = scan.run_scan(grid, store, cluster if workers or scheduler else None,
+                                    progress=progress, checkpoint_every=every)
     except KeyboardInterrupt:
-        if bar is not None:
-            bar.close()
         c.fail(f"lehmberg scan: interrupted; the tasks finished so far are kept in {args.out} "
                "and its journal; run the same command again to resume", 130)
-    finally:
-        if bar is not None:
-            bar.close()
     if args.json:
         c.print_json(summary.as_dict())
     elif summary.started == "nothing":

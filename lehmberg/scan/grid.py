@@ -26,7 +26,8 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .. import _checks
-from ..estimators import ATOMS_MAX, DEFAULT_SAMPLES, METHODS, plan_cost
+from .._checks import ATOMS_MAX
+from ..estimators import DEFAULT_SAMPLES, METHODS, plan_cost
 from ..geometry import SHAPES, Geometry
 
 __all__ = ["AXES", "Axis", "DIRECTIONS", "FORMAT", "Grid", "GridError", "N_RANGE", "PAIRS",
@@ -420,7 +421,8 @@ class Grid:
         seed : int
             Master seed in [0, 2⁶³ − 1] (default 0).
         atoms, replicas : int, optional
-            Realised clouds: atoms per cloud in [2, 2e5], snapshots in [2, 1e5].
+            Realised clouds: atoms per cloud in [2, 1e8] and snapshots in [2, 1e5], within the
+            memory and predicted time `lehmberg.clouds.plan` allows.
         directions : dict, optional
             Named directions usable in ``R_dir`` and ``p_hat`` (``{"diag": [1, 0, 1]}``).
         names : dict, optional
