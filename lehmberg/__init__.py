@@ -5,13 +5,36 @@ dimensionless k_L L and k_L R (SPEC §1).  The front door::
 
     import lehmberg
     est = lehmberg.rates(lehmberg.Geometry(kL=30, kR=100), rel_err=0.01)
+
+The names below are loaded when first used (PEP 562), so ``import lehmberg`` and a
+command that needs only NumPy and SciPy do not pay for Numba, finufft, xarray or Dask.
 """
 
-from ._version import __version__
-from .estimators import METHODS, choose_method, rates
-from .geometry import Geometry
-from .kernels import J, g, gamma
-from .result import LehmbergWarning, Rates, TargetNotMetWarning
+import importlib
 
-__all__ = ["__version__", "rates", "choose_method", "METHODS", "Geometry", "Rates",
-           "LehmbergWarning", "TargetNotMetWarning", "gamma", "g", "J"]
+from ._version import __version__
+
+#: Public name → the submodule that defines it (imported on first access).
+_LAZY = {
+    "rates": "estimators", "choose_method": "estimators", "METHODS": "estimators",
+    "plan_cost": "estimators", "execute": "estimators",
+    "Geometry": "geometry",
+    "Rates": "result", "LehmbergWarning": "result", "TargetNotMetWarning": "result",
+    "gamma": "kernels", "g": "kernels", "J": "kernels",
+}
+
+__all__ = ["__version__", "rates", "choose_method", "METHODS", "plan_cost", "execute",
+           "Geometry", "Rates", "LehmbergWarning", "TargetNotMetWarning", "gamma", "g", "J"]
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lehmberg' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -4,31 +4,56 @@ Every subcommand validates its input here, at the edge; bad input gets one line
 naming the parameter on stderr and exit status 2, never a traceback.
 """
 
+import argparse
 import importlib
-import pkgutil
 import sys
 import warnings
 
-from .commands import _common
+from . import commands
+from .commands import COMMANDS, _common
 
 
-def build_parser():
+def build_parser(command=None):
+    """The parser of the command line.
+
+    ``command`` None: every subcommand with all its options.  Otherwise that subcommand in
+    full (none for ``""``) and the others by their one-line help only, so that only the
+    module of the command that runs is imported.
+    """
     parser = _common.Parser(prog="lehmberg",
                             description="Position-averaged Lehmberg rates of atomic clouds "
                                         "and the entanglement they drive (rates in units of Γ).")
-    from ._version import describe
-
-    parser.add_argument("--version", action="version", version=describe())
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_common.Parser)
     sub.required = True
-    from . import commands
-
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        module.register(sub)
+    for name, (module, help_text) in COMMANDS.items():
+        if command is None or name == command:
+            importlib.import_module(f"{commands.__name__}.{module}").register(sub)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``: the version and the commit, computed only when asked for."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0,
+                         help=help or "show the version and the commit, and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from ._version import describe
+
+        sys.stdout.write(describe() + "\n")
+        parser.exit()
+
+
+def _command(argv):
+    """The subcommand named in ``argv`` (its first word that is not an option), or None."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -45,12 +70,12 @@ _default_show = warnings.showwarning
 
 
 def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command(argv) or "")  # "": no subcommand named, none imported
+    args = parser.parse_args(argv)  # --help and --version exit here, before any other import
+    args.argv = argv
     from .io import OutputError, WriteError
 
-    parser = build_parser()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(argv)
-    args.argv = argv
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
