@@ -38,7 +38,7 @@ def test_short_commands_import_no_heavy_library(code):
 
 
 def test_the_entanglement_models_need_no_numba():
-    assert _imported(_run_cli(["entangle", "--d", "30", "--json"]), HEAVY[:-1]) == []
+    assert _imported(_run_cli(["entangle", "--d", "30", "--Z", "1.5", "--json"]), HEAVY[:-1]) == []
 
 
 def test_the_rates_of_realised_clouds_do_load_the_kernels():
