@@ -36,7 +36,7 @@ from sampling import STREAMS, TwoClouds, make_rng
 
 from ._checks import MIN_BATCHES, SAMPLES_MIN, unit_vector
 from .kernels import combine, radial
-from .result import Rates
+from .result import Rates, RowStats
 
 __all__ = ["mc_rates", "estimate_pairs", "symmetrised_samples"]
 
@@ -254,19 +254,19 @@ def estimate_pairs(clouds, which="intra", p_hat=(1.0, 0.0, 0.0), samples=10**6, 
     params = _law_params(clouds, which)
     stream = STREAMS["pairs"][which]
     means = []
+    stats = RowStats()
     target_met = None
     for b in range(nbatches):
         rng = make_rng(seed, stream, b)
         r = clouds.sample_pairs(batch, rng, which)
         sums = _chunk_sums(r, p[0], p[1], p[2], *params, _NCHUNKS)
         means.append(sums.sum(axis=0) / batch)
+        stats.add(means[-1])
         if progress is not None:
             progress((b + 1) * batch, nbatches * batch)
-        if rel_err is not None and len(means) >= MIN_BATCHES:
-            est = Rates.from_rows(means, len(means) * batch, "pairs")
-            if est.rel_err() <= rel_err:
-                target_met = True
-                break
+        if rel_err is not None and len(means) >= MIN_BATCHES and stats.rel_err() <= rel_err:
+            target_met = True
+            break
     return Rates.from_rows(means, len(means) * batch, "pairs",
                            target_met=None if rel_err is None else bool(target_met))
 

@@ -68,7 +68,7 @@ from sampling import STREAMS, TwoClouds, make_rng
 
 from ._checks import MIN_BATCHES, SAMPLES_MIN, unit_vector
 from ._fastmath import _FAST, _sincos
-from .result import Rates
+from .result import Rates, RowStats
 
 __all__ = ["planewave_rates", "sample_directions", "gamma_integrand",
            "g_integrand", "snapshot_pair_mean"]
@@ -383,6 +383,7 @@ def planewave_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), s
         nbatches = max(MIN_BATCHES, max_directions // batch)
         n_draw = int(atoms) if atoms is not None else 2048
         rows = []
+        stats = RowStats()
         target = False if rel_err is not None else None
         for bi in range(nbatches):
             rng = make_rng(seed, stream, 0, bi)
@@ -392,13 +393,12 @@ def planewave_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), s
                 b = None if which == "intra" else clouds.II.sample(n_draw, rng).T.copy()
                 cf = _sf_product(a, b)
             rows.append(batch_means(rng, batch, cf))
+            stats.add(rows[-1])
             if progress is not None:
                 progress((bi + 1) * batch, nbatches * batch)
-            if rel_err is not None and len(rows) >= MIN_BATCHES:
-                est = _finish(rows, batch, with_g, which)
-                if est.rel_err() <= rel_err:
-                    target = True
-                    break
+            if rel_err is not None and len(rows) >= MIN_BATCHES and stats.rel_err(with_g) <= rel_err:
+                target = True
+                break
         est = _finish(rows, batch, with_g, which).replace(target_met=target)
     return est
 

@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-__all__ = ["Rates", "LehmbergWarning", "TargetNotMetWarning", "QUANTITIES", "asymptote"]
+__all__ = ["Rates", "RowStats", "LehmbergWarning", "TargetNotMetWarning", "QUANTITIES",
+           "asymptote"]
 
 #: The quantities of a :class:`Rates`, as named in its ``methods`` and in files.
 QUANTITIES = ("gamma_bar", "g_bar", "Gamma_ij", "G_ij")
@@ -23,6 +24,48 @@ _NAN = float("nan")
 def asymptote(kL):
     """The paper's large-k_L L rate 3/(4 (k_L L)²), in units of Γ (after Eq. B7)."""
     return 3.0 / (4.0 * kL * kL)
+
+
+class RowStats:
+    """Running mean and variance of independent rows (Re Γ̄, Im Γ̄, Re Ḡ, Im Ḡ) and of the
+    Γ_ij = Re Γ̄ − Im Ḡ, G_ij = Im Γ̄ + Re Ḡ formed from them (Welford's update).
+
+    A stopping rule asks :meth:`rel_err` after every batch in O(1), so a run of n batches
+    costs O(n), not O(n²); the result itself is still made once by :meth:`Rates.from_rows`
+    from all rows (the same numbers as without the accumulator).
+
+    Examples
+    --------
+    >>> from lehmberg.result import RowStats
+    >>> s = RowStats()
+    >>> for row in ([1.0, 0, 0, 0], [3.0, 0, 0, 0]):
+    ...     s.add(row)
+    >>> s.n, s.rel_err(g=False)  # mean 2, standard error of the mean 1
+    (2, 0.5)
+    """
+
+    def __init__(self):
+        self.n = 0
+        self._mean = np.zeros(6)
+        self._m2 = np.zeros(6)
+
+    def add(self, row):
+        """Add one row (Re Γ̄, Im Γ̄, Re Ḡ, Im Ḡ)."""
+        r = row
+        x = np.array([r[0], r[1], r[2], r[3], r[0] - r[3], r[1] + r[2]], dtype=float)
+        self.n += 1
+        d = x - self._mean
+        self._mean += d / self.n
+        self._m2 += d * (x - self._mean)
+
+    def rel_err(self, g=True) -> float:
+        """Relative standard error of Γ_ij (``g``), or of Re Γ̄ where Ḡ is not estimated (as
+        :meth:`Rates.rel_err`); inf with fewer than two rows or a zero mean."""
+        k = 4 if g else 0
+        v = float(self._mean[k])
+        if self.n < 2 or v == 0.0:
+            return math.inf
+        return abs(math.sqrt(float(self._m2[k]) / (self.n - 1) / self.n) / v)
 
 
 class _Methods(dict):
