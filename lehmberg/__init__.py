@@ -21,10 +21,12 @@ _LAZY = {
     "Geometry": "geometry",
     "Rates": "result", "LehmbergWarning": "result", "TargetNotMetWarning": "result",
     "gamma": "kernels", "g": "kernels", "J": "kernels",
+    "entangle": "entanglement", "Entanglement": "entanglement", "models_from_rates": "entanglement",
 }
 
 __all__ = ["__version__", "rates", "choose_method", "METHODS", "plan_cost", "execute",
-           "Geometry", "Rates", "LehmbergWarning", "TargetNotMetWarning", "gamma", "g", "J"]
+           "Geometry", "Rates", "LehmbergWarning", "TargetNotMetWarning", "gamma", "g", "J",
+           "entangle", "Entanglement", "models_from_rates"]
 
 
 def __getattr__(name):

@@ -1,6 +1,8 @@
-"""``lehmberg entangle``: ξ(t), ξ_∞ and P₂ of two ensembles from the moment equations (SPEC §5, §6)."""
+"""``lehmberg entangle``: ξ(t), ξ_∞ and P₂ of two ensembles (SPEC §5, §6, §8).
 
-import math
+Parse, build the model (:mod:`lehmberg.entanglement`), one call to :func:`lehmberg.entangle`,
+print or write; the numbers are the library's.
+"""
 
 from . import _common as c
 
@@ -75,20 +77,29 @@ def register(subparsers):
 
 
 def parse_times(text):
-    """The --t list: finite numbers >= 0, sorted as given (CLIError otherwise)."""
+    """The --t list: numbers, checked as the library checks times (CLIError otherwise)."""
+    from .._checks import times
+
     out = []
     if not text.strip():
         raise c.CLIError("argument --t: empty list of times")
     for part in text.split(","):
         part = part.strip()
         try:
-            v = float(part)
+            out.append(float(part))
         except ValueError:
             raise c.CLIError(f"argument --t: not a number: {part!r}") from None
-        if not math.isfinite(v) or v < 0:
-            raise c.CLIError(f"argument --t: times must be finite and >= 0, got {part!r}")
-        out.append(v)
+    _library(times, "--t", out)
     return out
+
+
+def _library(check, option, *args, **kw):
+    """``check(*args, **kw)`` of lehmberg._checks, its ValueError as one line naming ``option``."""
+    try:
+        return check(*args, **kw)
+    except ValueError as exc:
+        rest = str(exc).split(" ", 1)[1] if " " in str(exc) else str(exc)
+        raise c.CLIError(f"argument {option}: {rest}") from None
 
 
 def check_plot(args):
@@ -96,7 +107,10 @@ def check_plot(args):
 
 
 def validate(args):
-    """Cross-field checks; one line naming the parameter, before any work."""
+    """Cross-field checks and the models' ranges (lehmberg._checks); one line naming the
+    parameter, before any work."""
+    from .. import _checks as k
+
     if args.N is not None and args.kL is None and args.L is None:
         raise c.CLIError("argument --N: needs --kL or --L")
     if (args.kL is not None or args.L is not None) and args.N is None:
@@ -104,7 +118,8 @@ def validate(args):
     if (args.kR is not None or args.R is not None) and args.model != "gaussian":
         raise c.CLIError("argument --kR/--R: only with --model gaussian (the moment equations "
                          "take one optical depth)")
-    c.in_range(args.N, "--N", hi=1e15)
+    if args.N is not None:
+        _library(k.real, "--N", args.N, "N", 0.0, k.N_MAX, lo_open=True)
     if args.d is not None:  # geometry and estimator options mean nothing with a given d
         for opt, default in (("--p-hat", ["1", "0", "0"]), ("--R-dir", [0.0, 0.0, 1.0]),
                              ("--shape", "gaussian"), ("--wavelength", 852.347e-9),
@@ -112,21 +127,18 @@ def validate(args):
                              ("--replicas", None), ("--rel-err", None), ("--seed", 0)):
             if getattr(args, opt.lstrip("-").replace("-", "_")) != default:
                 raise c.CLIError(f"argument {opt}: only with --N and a geometry (not with --d)")
-    c.in_range(args.Z_II, "--Z-II", hi=1e6)
-    if args.Z_II is not None and args.Z_II <= 1:
-        raise c.CLIError(f"argument --Z-II: must be > 1, got {args.Z_II:g}")
+    if args.Z_II is not None:
+        _library(k.squeezing, "--Z-II", args.Z_II, "Z_II")
     if args.Z_II is not None and args.model != "gaussian":
         raise c.CLIError("argument --Z-II: only with --model gaussian")
-    if args.Z is not None and args.Z <= 1:
-        raise c.CLIError(f"argument --Z: must be > 1, got {args.Z:g}")
-    c.in_range(args.Z, "--Z", hi=1e6)
-    c.in_range(args.d, "--d", hi=1e8)
-    c.in_range(args.x, "--x", hi=1e6)
-    c.in_range(args.gamma_add, "--gamma-add", hi=1e8)
-    c.in_range(args.rtol, "--rtol", hi=1e-3)
-    c.in_range(args.atol, "--atol", hi=1e-3)
-    if not 0 < args.P0 <= 1:
-        raise c.CLIError(f"argument --P0: must be in (0, 1], got {args.P0:g}")
+    for value, option, check in ((args.Z, "--Z", k.squeezing), (args.d, "--d", k.optical_depth),
+                                 (args.x, "--x", k.pump), (args.gamma_add, "--gamma-add",
+                                                           k.dephasing)):
+        if value is not None:
+            _library(check, option, value)
+    for name in ("rtol", "atol"):
+        _library(k.real, f"--{name}", getattr(args, name), name, 0.0, 1e-3, lo_open=True)
+    _library(k.polarisation, "--P0", args.P0, "P0")
     given = [n for n in RATE_NAMES if getattr(args, f"G_{n}") is not None]
     couplings = [o for o, v in (("--c", args.c), ("--g-in", args.g_in), ("--g-x", args.g_x))
                  if v is not None]
@@ -136,20 +148,14 @@ def validate(args):
     if args.c is not None and abs(complex(*args.c)) > 1:
         raise c.CLIError(f"argument --c: |c| must be <= 1 (a positive dissipator), got "
                          f"{abs(complex(*args.c)):.6g}")
-    if args.model == "gaussian":
+    if args.model in ("gaussian", "two-level"):
         if args.Z is None and not args.optimize_Z:
-            raise c.CLIError("argument --Z: required (or --optimize-Z) for the Gaussian model")
+            raise c.CLIError(f"argument --Z: required (or --optimize-Z) for the "
+                             f"{'Gaussian' if args.model == 'gaussian' else 'two-level'} model")
         if args.Z is not None and args.optimize_Z:
             raise c.CLIError("argument --optimize-Z: not allowed with --Z")
-        if args.optimize_Z and args.Z_II is not None:
+        if args.model == "gaussian" and args.optimize_Z and args.Z_II is not None:
             raise c.CLIError("argument --Z-II: not with --optimize-Z (one common Z is optimised)")
-        if args.preset or given:
-            raise c.CLIError("argument --preset/--G-*: only with --model three-level")
-    elif args.model == "two-level":
-        if args.Z is None and not args.optimize_Z:
-            raise c.CLIError("argument --Z: required (or --optimize-Z) for the two-level model")
-        if args.Z is not None and args.optimize_Z:
-            raise c.CLIError("argument --optimize-Z: not allowed with --Z")
         if args.preset or given:
             raise c.CLIError("argument --preset/--G-*: only with --model three-level")
     else:
@@ -174,18 +180,45 @@ def validate(args):
     return parse_times(args.t) if args.t is not None else None
 
 
-def _as_given(times):
-    """Index that puts values computed on the sorted times back in the order the user gave."""
-    import numpy as np
+def _params(args, Z):
+    """The model's parameters from the options (all but its optical depth)."""
+    from .. import entanglement as en
 
-    order = np.argsort(np.asarray(times), kind="stable")
-    back = np.empty_like(order)
-    back[order] = np.arange(order.size)
-    return back
+    if args.model == "two-level":
+        return dict(Z=Z, gamma_add=args.gamma_add, x=args.x or 0.0, P0=args.P0)
+    if args.model == "gaussian":
+        return dict(Z_I=Z, Z_II=args.Z_II or Z, gamma_add=args.gamma_add, x=args.x or 0.0,
+                    P0=args.P0)
+    if args.preset == "cs133":
+        x = args.x
+        if x is None:
+            x = en.cs133_pump(args.x_repump, 0.95, args.delta, args.polarisation, args.dephasing)
+        return dict(preset="cs133", x_pump=x, x_repump=args.x_repump, gamma_add=args.gamma_add,
+                    delta_MHz=args.delta, polarisation=args.polarisation, dephasing=args.dephasing)
+    return dict(Z=args.Z, F=args.F, gamma_add=args.gamma_add,
+                **{n: getattr(args, f"G_{n}") or 0.0 for n in RATE_NAMES})
+
+
+def _model(args, d, results, Z):
+    """The model of the options: from --d, or from the rates of the geometry (the library's bridge)."""
+    from .. import entanglement as en
+
+    params = _params(args, Z)
+    if results is not None:
+        return en.models_from_rates(results["intra"], results.get("inter"), args.N,
+                                    model=args.model, **params)
+    if args.model == "two-level":
+        return en.two_level(d, **params)
+    if args.model == "gaussian":
+        return en.gaussian_model(d, c=complex(*(args.c or (1.0, 0.0))), g_in=args.g_in or 0.0,
+                                 g_x=complex(*(args.g_x or (0.0, 0.0))), **params)
+    if params.pop("preset", None):
+        return en.cs133_model(d, **params)
+    return en.three_level(d, **params)
 
 
 def run(args):
-    from .. import moments
+    from .. import entanglement as en
 
     times = validate(args)
     c.check_out(args)
@@ -214,59 +247,13 @@ def run(args):
                   **c.geometry_inputs(args, geo), "d_asymptote": args.N * asymptote(geo.kL),
                   "rates": {k: v.as_dict() for k, v in results.items()}}
     try:
-        if args.model == "gaussian":
-            gaussian(args, d, results, times, result)
-            p = None
-        elif args.model == "two-level":
-            x = args.x or 0.0
-            Z = args.Z
-            if args.optimize_Z:
-                Z, _ = moments.optimize_Z(d, args.gamma_add, x)
-            p = moments.two_level(d, Z=Z, gamma_add=args.gamma_add, x=x, P0=args.P0)
-            xi_inf, P_inf = moments.xi_steady(p)
-            result.update(xi_inf=xi_inf, P_inf=P_inf, Z=p.Z, mu=p.mu, nu=p.nu,
-                          gamma_add=args.gamma_add, x=x, P0=args.P0, G_cool=p.G_cool,
-                          G_heat=p.G_heat, G_d=p.G_d, G_tilde=p.G_tilde,
-                          xi_ideal=(p.mu - p.nu) ** 2)
-            if times is not None:
-                sol = moments.integrate_two_level(p, times, rtol=args.rtol, atol=args.atol)
-                back = _as_given(times)
-                result.update(t=times, xi_t=sol.xi[back].tolist(), P_t=sol.P2[back].tolist(),
-                              xi_t_err=sol.xi_err[back].tolist(),
-                              xi_t_eq14=moments.xi_adiabatic(p, times).tolist(),
-                              rtol=args.rtol, atol=args.atol, ode_method=sol.method)
-        else:
-            if args.preset == "cs133":
-                from .. import cs133
-
-                x = args.x
-                if x is None:
-                    x = cs133.optimal_pump(args.x_repump, 0.95, args.delta, args.polarisation,
-                                           args.dephasing)
-                    if not math.isfinite(x):
-                        raise c.CLIError("argument --x: no pump reaches N↑/N₂ ≥ 0.95")
-                p = cs133.model(d, x, args.x_repump, args.gamma_add, args.delta, args.polarisation,
-                                args.dephasing)
-                result.update(preset="cs133", cs133_data_source=cs133.SOURCE, x=x,
-                              x_repump=args.x_repump, delta_MHz=args.delta,
-                              polarisation=args.polarisation, dephasing=args.dephasing,
-                              up_fraction_min=cs133.up_fraction_min(p))
-            else:
-                rates = {n: getattr(args, f"G_{n}") or 0.0 for n in RATE_NAMES}
-                p = moments.three_level(d, gamma_add=args.gamma_add, Z=args.Z, F=args.F, **rates)
-            xi_inf, P_inf, frac = moments.xi_exp_steady(p)
-            result.update(xi_inf=xi_inf, P_inf=P_inf, up_fraction_inf=frac, Z=p.Z,
-                          **{k: v for k, v in p.as_dict().items() if k not in ("d", "Z")})
-            if times is not None:
-                sol = moments.integrate_three_level(p, times, rtol=args.rtol, atol=args.atol)
-                back = _as_given(times)
-                result.update(t=times, xi_t=sol.xi[back].tolist(), P_t=sol.P2[back].tolist(),
-                              xi_t_err=sol.xi_err[back].tolist(),
-                              N2_t=sol.arrays["N2"][back].tolist(),
-                              xi_t_eq23=moments.xi_exp_longtime(p, times).tolist(),
-                              rtol=args.rtol, atol=args.atol, ode_method=sol.method)
+        model = _model(args, d, results, args.Z if not args.optimize_Z else 2.0)
+        if args.optimize_Z:
+            model = _model(args, d, results, en.optimize_Z(model)[0])
+        ent = en.entangle(model, times, rtol=args.rtol, atol=args.atol)
     except ValueError as exc:
-        raise c.CLIError(str(exc)) from None
+        raise c.CLIError(c.as_option(str(exc))) from None
+    result.update(as_result(args, ent))
 
     c.require_finite({k: v for k, v in result.items() if k in ("xi_inf", "P_inf", "d", "xi_t")},
                      "results")
@@ -274,7 +261,7 @@ def run(args):
     if args.out:
         outputs[args.out] = dataset(result, args)
     if args.plot:
-        outputs[args.plot] = plot(args, p, times, result)
+        outputs[args.plot] = plot(args, ent, times, result)
     if outputs:
         from ..io import write_outputs
 
@@ -289,32 +276,71 @@ def run(args):
     return 0
 
 
-def plot(args, p, times, result):
-    """ξ(t), P₂(t) on a dense grid up to max(--t), or to 5 polarisation times."""
-    import numpy as np
+def as_result(args, ent):
+    """The JSON keys of the command (its layout) from the library's :class:`Entanglement`."""
+    p, out = ent.model, {}
+    series = {}
+    if ent.t is not None:
+        series = dict(t=ent.t.tolist(), xi_t=ent.xi_t.tolist(), P_t=ent.P_t.tolist())
+    if ent.solver == "gaussian":
+        for k, src in (("xi_inf", "xi_inf"), ("xi_inf_best", "xi_best"),
+                       ("theta_best", "theta_best"), ("log_negativity", "log_negativity"),
+                       ("purity", "purity"), ("P_inf", "P_inf"), ("d", "d")):
+            out[k], out[k + "_err"] = float(getattr(ent, src)), float(ent.err(src))
+        x = ent.extra
+        out["coupling"] = {"c": [x["c"].real, x["c"].imag], "c_err": [x["c_err"].real,
+                                                                      x["c_err"].imag],
+                           "g_in": x["g_in"], "g_in_err": x["g_in_err"],
+                           "g_x": [x["g_x"].real, x["g_x"].imag],
+                           "g_x_err": [x["g_x_err"].real, x["g_x_err"].imag]}
+        out.update(Z=float(p.Z_I), Z_II=float(p.Z_II), gamma_add=args.gamma_add, x=p.x,
+                   P0=args.P0, propagation=ent.stats["propagation"])
+        out["mu"], out["nu"] = float(p.clouds[0].mu), float(p.clouds[0].nu)
+        if series:
+            out.update(t=series["t"], xi_t=series["xi_t"], xi_t_err=ent.xi_t_err.tolist(),
+                       P_t=series["P_t"])
+        return out
+    if ent.solver == "two-level":
+        out.update(xi_inf=ent.xi_inf, P_inf=ent.P_inf, Z=p.Z, mu=p.mu, nu=p.nu,
+                   gamma_add=args.gamma_add, x=p.x, P0=args.P0, G_cool=p.G_cool,
+                   G_heat=p.G_heat, G_d=p.G_d, G_tilde=p.G_tilde, xi_ideal=ent.extra["xi_ideal"])
+        approx = "xi_t_eq14"
+    else:
+        if args.preset == "cs133":
+            out.update(preset="cs133", cs133_data_source=_source(), x=_params(args, None)["x_pump"],
+                       x_repump=args.x_repump, delta_MHz=args.delta,
+                       polarisation=args.polarisation, dephasing=args.dephasing,
+                       up_fraction_min=ent.extra["up_fraction_min"])
+        out.update(xi_inf=ent.xi_inf, P_inf=ent.P_inf, up_fraction_inf=ent.extra["up_fraction_inf"],
+                   Z=p.Z, **{k: v for k, v in p.as_dict().items() if k not in ("d", "Z")})
+        approx = "xi_t_eq23"
+    if series:
+        out.update(**series, xi_t_err=ent.xi_t_integration_err.tolist())
+        if ent.N2_t is not None:
+            out["N2_t"] = ent.N2_t.tolist()
+        out.update({approx: ent.xi_t_approx.tolist(), "rtol": ent.stats["rtol"],
+                    "atol": ent.stats["atol"], "ode_method": ent.stats["ode_method"]})
+    return out
 
-    from .. import moments
+
+def _source():
+    from ..entanglement import CS133_SOURCE
+
+    return CS133_SOURCE
+
+
+def plot(args, ent, times, result):
+    """ξ(t), P₂(t) on a dense grid up to max(--t), or to 5 polarisation times."""
+    from ..entanglement import curve
     from ..figures import entangle_figure
 
-    if args.model == "gaussian":
-        return plot_gaussian(args, times, result)
-
-    if times:
-        t_end = max(times)
-    elif args.model == "two-level":
-        t_end = 5.0 / (p.G_cool + p.G_heat)
-    else:
-        t_end = 5.0 / max(p.ud + p.du + p.uh + p.dh, 1e-12)
-    grid = np.linspace(0.0, t_end if t_end > 0 else 1.0, 400)
-    if args.model == "two-level":
-        sol = moments.integrate_two_level(p, grid, rtol=args.rtol, atol=args.atol)
-        approx, label = moments.xi_adiabatic(p, grid), "Eq. (14)"
-    else:
-        sol = moments.integrate_three_level(p, grid, rtol=args.rtol, atol=args.atol)
-        approx, label = moments.xi_exp_longtime(p, grid), "Eq. (23)"
-    title = f"{args.model}, d = {result['d']:.4g}, Z = {result['Z']:.4g}, " \
-            f"Γ_d^add = {args.gamma_add:g}"
-    return entangle_figure(grid, sol.xi, sol.P2, result["xi_inf"], approx, label, title)
+    cv = curve(ent.model, max(times) if times else None, rtol=args.rtol, atol=args.atol)
+    label = cv.attrs["approx_label"]
+    approx = cv["xi_approx"].values if "xi_approx" in cv else None
+    name = "Gaussian model" if ent.solver == "gaussian" else args.model
+    title = f"{name}, d = {result['d']:.4g}, Z = {result['Z']:.4g}, Γ_d^add = {args.gamma_add:g}"
+    return entangle_figure(cv["t"].values, cv["xi"].values, cv["P"].values, result["xi_inf"],
+                           approx, label, title)
 
 
 def table(r):
@@ -393,64 +419,3 @@ _LONG = {"xi_inf": "steady-state entanglement parameter xi (Eq. 3)",
          "d": "optical depth of one ensemble", "xi_t": "xi(t)", "P_t": "P_2(t)",
          "N2_t": "N_2(t)/N", "xi_t_eq14": "xi(t), adiabatic Eq. (14)",
          "xi_t_eq23": "xi_exp(t), long-time Eq. (23)"}
-
-
-def gaussian(args, d, results, times, result):
-    """The Gaussian model of SPEC §8 (lehmberg.gaussian) with propagated errors, into ``result``."""
-    from .. import gaussian as gm
-
-    x = args.x or 0.0
-    common = dict(gamma_add=args.gamma_add, x=x, P0=args.P0, t=times)
-    if results is None:
-        cp = dict(c=complex(*(args.c or (1.0, 0.0))), g_in=args.g_in or 0.0,
-                  g_x=complex(*(args.g_x or (0.0, 0.0))))
-        Z = args.Z
-        if args.optimize_Z:
-            Z, _ = gm.optimize_Z(d, gamma_add=args.gamma_add, x=x, **cp)
-        out = gm.propagate_d(d, 0.0, Z_I=Z, Z_II=args.Z_II or Z, **cp, **common)
-    else:
-        intra, inter = results["intra"], results.get("inter")
-        gI, GI = intra.gamma_bar.real, intra.g_bar.real
-        kw = dict(gamma_intra_err=intra.gamma_bar_err.real, g_intra_err=intra.g_bar_err.real)
-        if inter is not None:
-            kw.update(gamma_inter=inter.gamma_bar, g_inter=inter.g_bar,
-                      gamma_inter_err=inter.gamma_bar_err, g_inter_err=inter.g_bar_err)
-        Z = args.Z
-        if args.optimize_Z:
-            c_ = 1.0 if inter is None else inter.gamma_bar / gI
-            g_x = 0.0 if inter is None else inter.g_bar / gI
-            Z, _ = gm.optimize_Z(args.N * gI, args.gamma_add, x, c=c_, g_in=GI / gI, g_x=g_x)
-        out = gm.propagate_rates(args.N, gI, GI, Z_I=Z, Z_II=args.Z_II or Z, **kw, **common)
-    v, e = out.value, out.error
-    m = out.model
-    for k in ("xi_inf", "xi_inf_best", "theta_best", "log_negativity", "purity", "P_inf", "d"):
-        result[k], result[k + "_err"] = float(v[k]), float(e[k])
-    result["coupling"] = {"c": [v["c_re"], v["c_im"]], "c_err": [e["c_re"], e["c_im"]],
-                          "g_in": v["g_in"], "g_in_err": e["g_in"],
-                          "g_x": [v["g_x_re"], v["g_x_im"]], "g_x_err": [e["g_x_re"], e["g_x_im"]]}
-    result.update(Z=float(Z), Z_II=float(args.Z_II or Z), gamma_add=args.gamma_add, x=x,
-                  P0=args.P0, propagation="linear, inputs treated as independent")
-    result["mu"], result["nu"] = float(m.clouds[0].mu), float(m.clouds[0].nu)
-    if times is not None:
-        back = _as_given(times)
-        result.update(t=times, xi_t=out.value["xi_t"][back].tolist(),
-                      xi_t_err=out.error["xi_t"][back].tolist(), P_t=out.value["P_t"][back].tolist())
-
-
-def plot_gaussian(args, times, result):
-    """ξ(t) and P₂(t) of the Gaussian model on a dense grid."""
-    import numpy as np
-
-    from .. import gaussian as gm
-    from ..figures import entangle_figure
-
-    cp = result["coupling"]
-    model = gm.gaussian_model(result["d"], Z_I=result["Z"], Z_II=result["Z_II"],
-                              c=complex(*cp["c"]), g_in=cp["g_in"], g_x=complex(*cp["g_x"]),
-                              gamma_add=args.gamma_add, x=result["x"], P0=args.P0)
-    cl = model.clouds[0]
-    t_end = max(times) if times else 5.0 / (cl.G_cool + cl.G_heat)
-    grid = np.linspace(0.0, t_end, 400)
-    sol = gm.integrate(model, grid)
-    title = f"Gaussian model, d = {result['d']:.4g}, Z = {result['Z']:.4g}, Γ_d^add = {args.gamma_add:g}"
-    return entangle_figure(grid, sol.xi, sol.P, result["xi_inf"], None, "", title)
