@@ -292,7 +292,8 @@ def execute(plan: Plan, progress=None, *, _stacklevel: int = 2) -> Rates:
             est = est.replace(target_met=est.rel_err() <= plan.rel_err)
     if plan.rel_err is not None and est.target_met is False:
         warnings.warn(TargetNotMetWarning(
-            f"relative error {est.rel_err():.2g} of Gamma_ij did not reach rel_err={plan.rel_err:g} "
+            f"{plan.geometry.pair}: relative error {est.rel_err():.2g} of Gamma_ij did not reach "
+            f"rel_err={plan.rel_err:g} "
             f"within samples={plan.samples or DEFAULT_SAMPLES:g}"), stacklevel=_stacklevel)
     return est.replace(geometry=plan.geometry)
 
