@@ -16,8 +16,11 @@ How each point is computed
   separated Gaussian clouds they converge like (k_L L)⁻² (measured: the distance of c
   from 1/(1 + iu) falls by 11 from k_L L = 30 to 100 and by 9 from 300 to 1000), so the
   error of the transfer is estimated as |f(kL_T) − f(kL_T/3)|/8 for every output f (the
-  outputs computed with the couplings of kL_T and of kL_T/3), and given as its error.  g_in comes from the plane-wave estimator at each k_L L
-  (Monte Carlo, its standard error propagated).
+  outputs computed with the couplings of kL_T and of kL_T/3), and given as its error.  g_in
+  comes from the plane-wave estimator at each k_L L (Monte Carlo, its standard error
+  propagated); each such row draws from its own stream, spawned from ``seed`` by
+  :class:`numpy.random.SeedSequence` (child i for row i of the k_L L grid), so the rows'
+  errors are independent and the map is reproducible.
 * k_L L > ``kL_transfer`` with overlapping clouds (R < ``separated`` · L): not computed
   (NaN): there g_x depends on R/L and k_L L together and the reference needs seconds to
   minutes per point; single points are available through ``lehmberg entangle``.
@@ -31,7 +34,7 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["entanglement_map", "EXPERIMENTS", "MAP_POINTS_MAX"]
+__all__ = ["entanglement_map", "row_seed", "EXPERIMENTS", "MAP_POINTS_MAX"]
 
 #: Most grid points of one map (each costs up to a second of quadrature at k_L L = 10³).
 MAP_POINTS_MAX = 10**4
@@ -39,6 +42,20 @@ MAP_POINTS_MAX = 10**4
 #: Setups marked on the figure: (label, L in metres, R in metres, wavelength in metres).
 EXPERIMENTS = (("two Cs cells 0.5 m apart (L = 1 cm)", 1e-2, 0.5, 852.347e-9),
                ("cold clouds (L = 50 µm, R = 1 cm)", 50e-6, 1e-2, 852.347e-9))
+
+
+def row_seed(seed: int, row: int, rows: int) -> int:
+    """The seed of the plane-wave g_in of grid row ``row`` (of ``rows``): child ``row`` of
+    ``SeedSequence(seed).spawn(rows)``, as one non-negative 63-bit integer.
+
+    Examples
+    --------
+    >>> from lehmberg.entanglement_map import row_seed
+    >>> row_seed(0, 1, 3) == row_seed(0, 1, 3) != row_seed(0, 2, 3)
+    True
+    """
+    child = np.random.SeedSequence(seed).spawn(rows)[row]
+    return int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
 def entanglement_map(kL, u, d=30.0, Z=1.5, gamma_add=0.0, x=0.0, optimize_Z=False,
@@ -61,7 +78,8 @@ def entanglement_map(kL, u, d=30.0, Z=1.5, gamma_add=0.0, x=0.0, optimize_Z=Fals
     kL_transfer, separated : float
         Where the couplings are transferred from the reference (module docstring).
     seed : int
-        Seed of the plane-wave estimates of g_in beyond ``kL_transfer``.
+        Master seed of the plane-wave estimates of g_in beyond ``kL_transfer`` (one spawned
+        stream per row, :func:`row_seed`).
     progress : callable, optional
         ``progress(done, total)`` per computed column.
 
@@ -73,6 +91,7 @@ def entanglement_map(kL, u, d=30.0, Z=1.5, gamma_add=0.0, x=0.0, optimize_Z=Fals
         ``g_in`` (per k_L L), ``how`` (0 reference, 1 transferred, 2 not computed);
         the paper's values ``xi_paper`` (c = 1, g = 0) per point.
     """
+    from .entanglement import couplings as bridge
     from .estimators import rates
     from .gaussian import optimize_Z_batch, steady_state_batch
     from .geometry import Geometry
@@ -90,11 +109,12 @@ def entanglement_map(kL, u, d=30.0, Z=1.5, gamma_add=0.0, x=0.0, optimize_Z=Fals
         raise ValueError(f"kL x u: {kL.size * u.size} points exceed the limit {MAP_POINTS_MAX}")
     if np.any(u[:, None] * kL[None, :] ** 2 > _checks.KR_MAX):
         raise ValueError(f"u: k_L R = u (k_L L)^2 must stay <= {_checks.KR_MAX:g}")
-    d = _checks.number(d, "d", 0.0, 1e8, lo_open=True)
-    gamma_add = _checks.number(gamma_add, "gamma_add", 0.0, 1e8)
-    x = _checks.number(x, "x", 0.0, 1e6)
+    d = _checks.optical_depth(d)
+    gamma_add = _checks.dephasing(gamma_add)
+    x = _checks.pump(x)
     if not optimize_Z:
-        Z = _checks.number(Z, "Z", 1.0, 1e6, lo_open=True)
+        Z = _checks.squeezing(Z)
+    seed = _checks.integer(seed, "seed", 0, _checks.SEED_MAX)
     kL_T = _checks.number(kL_transfer, "kL_transfer", 3.0, 1e4)
     separated = _checks.number(separated, "separated", 3.0, 1e6)
     p = _checks.unit_vector(p_hat, "p_hat", allow_none=True)
@@ -102,13 +122,12 @@ def entanglement_map(kL, u, d=30.0, Z=1.5, gamma_add=0.0, x=0.0, optimize_Z=Fals
 
     def couplings(k):
         intra = rates(Geometry(float(k), p_hat=p), "reference")
-        gI = intra.gamma_bar.real
         c = np.empty(u.size, complex)
         gx = np.empty(u.size, complex)
         for j, q in enumerate(u):
             inter = rates(Geometry(float(k), float(q * k * k), p_hat=p), "reference")
-            c[j], gx[j] = inter.gamma_bar / gI, inter.g_bar / gI
-        return c, gx, intra.g_bar.real / gI
+            c[j], g_in, gx[j] = bridge(intra, inter)
+        return c, gx, g_in
 
     near = kL <= kL_T
     far = ~near
@@ -145,9 +164,10 @@ def entanglement_map(kL, u, d=30.0, Z=1.5, gamma_add=0.0, x=0.0, optimize_Z=Fals
     if far.any():
         (cT, gxT, _), (c3, gx3, _) = results[-2:]
         for i in np.nonzero(far)[0]:
-            intra = rates(Geometry(float(kL[i]), p_hat=p), "planewave", rel_err=1e-3, seed=seed)
+            intra = rates(Geometry(float(kL[i]), p_hat=p), "planewave", rel_err=1e-3,
+                          seed=row_seed(seed, int(i), kL.size))
             gI = intra.gamma_bar.real
-            gin[i] = intra.g_bar.real / gI
+            gin[i] = bridge(intra)[1]
             gin_err[i] = abs(gin[i]) * np.hypot(intra.g_bar_err.real / intra.g_bar.real,
                                                  intra.gamma_bar_err.real / gI)
             apart = u * kL[i] >= separated   # R/L = u k_L L

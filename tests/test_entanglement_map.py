@@ -70,3 +70,66 @@ def test_command_writes_dataset_and_figure(tmp_path, cli):
     status, _, err = cli("entangle-map", "--kL", "1:100:1000", "--out", str(tmp_path / "x.nc"),
                          "--fig", str(tmp_path / "x.png"))
     assert status == 2 and "--kL" in err and len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ transferred rows, seeded apart
+
+TRANSFER_KL = np.array([150.0, 300.0, 600.0, 1000.0])
+TRANSFER_U = np.array([0.3, 3.0])
+
+
+@pytest.fixture(scope="module")
+def transferred():
+    """Maps whose every row is transferred (kL_transfer = 100), for 8 master seeds, and the direct
+    calculation at each point: lehmberg.rates (reference) at that k_L L, then the Gaussian model."""
+    import lehmberg
+    from lehmberg.entanglement import entangle, models_from_rates
+
+    maps = [entanglement_map(TRANSFER_KL, TRANSFER_U, d=30.0, Z=1.5, gamma_add=5.0,
+                             kL_transfer=100.0, seed=s) for s in range(8)]
+    direct, g_in = {}, {}
+    for k in TRANSFER_KL:
+        intra = lehmberg.rates(lehmberg.Geometry(float(k)), "reference")
+        g_in[k] = intra.g_bar.real / intra.gamma_bar.real
+        for q in TRANSFER_U:
+            inter = lehmberg.rates(lehmberg.Geometry(float(k), float(q * k * k)), "reference")
+            e = entangle(models_from_rates(intra, inter, 30.0 / intra.gamma_bar.real, Z=1.5,
+                                           gamma_add=5.0))
+            direct[k, q] = {"xi_inf": e.xi_inf, "xi_inf_best": e.xi_best,
+                            "log_negativity": e.log_negativity}
+    return maps, direct, g_in
+
+
+def test_transferred_points_agree_with_direct_calculations(transferred):
+    maps, direct, _ = transferred
+    z = []
+    for m in maps[:4]:
+        assert m["how"].tolist() == [[1, 1]] * TRANSFER_KL.size
+        for i, k in enumerate(TRANSFER_KL):
+            for j, q in enumerate(TRANSFER_U):
+                for key, ref in direct[k, q].items():
+                    diff, err = m[key][i, j] - ref, m[key + "_err"][i, j]
+                    if err == 0 and abs(diff) < 1e-14:     # E_N = 0 at both (no entanglement)
+                        continue
+                    z.append(diff / err)
+    z = np.array(z)
+    assert z.size >= 60
+    assert np.max(np.abs(z)) < 2.0, np.round(z, 2)        # each within two stated errors
+    assert np.sqrt(np.mean(z ** 2)) < 1.2, np.round(z, 2)  # and the stated errors are not small
+
+
+def test_transferred_rows_draw_independent_g_in(transferred):
+    from scipy.stats import chi2
+
+    maps, _, g_in = transferred
+    z = np.array([[(m["g_in"][i] - g_in[k]) / m["g_in_err"][i] for i, k in enumerate(TRANSFER_KL)]
+                  for m in maps])                           # seeds x rows
+    # the plane-wave g_in is honest: its z-scores against the reference are standard normal
+    assert np.sum(z ** 2) < chi2.ppf(0.999, z.size)
+    # and the rows' errors do not move together (one shared seed made their correlation 1.00)
+    corr = np.corrcoef(z.T)
+    assert np.max(np.abs(corr[~np.eye(TRANSFER_KL.size, dtype=bool)])) < 0.99, np.round(corr, 2)
+    # reproducible: the same master seed gives the same map
+    again = entanglement_map(TRANSFER_KL, TRANSFER_U, d=30.0, Z=1.5, gamma_add=5.0,
+                             kL_transfer=100.0, seed=0)
+    assert np.array_equal(again["g_in"], maps[0]["g_in"])

@@ -72,9 +72,6 @@ def run(args):
 
     kL = _grid(args.kL, "--kL")
     u = _grid(args.u, "--u")
-    if not args.optimize_Z and args.Z <= 1:
-        raise c.CLIError(f"argument --Z: must be > 1, got {args.Z:g}")
-    c.in_range(args.d, "--d", hi=1e8)
     p_hat = c.p_hat(args.p_hat)
     if p_hat is not None:
         p_hat = c.unit_vector(p_hat, "--p-hat")
