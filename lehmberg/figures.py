@@ -5,8 +5,8 @@ Figs. 3, 4, 7, 8 of the paper, the Appendix B validation figure, ``entangle --pl
 
 Nothing here computes physics: :mod:`lehmberg.commands.figures`,
 :mod:`lehmberg.commands.entangle` and :mod:`lehmberg.commands.validate` pass
-arrays from :mod:`lehmberg.moments`, :mod:`lehmberg.cs133` and
-:mod:`lehmberg.validate`.  Nothing here writes files: the commands hand the
+arrays from :func:`lehmberg.entanglement.figure_data`, :func:`lehmberg.entanglement.curve`
+and :mod:`lehmberg.validate`; the paper's constants come from :mod:`lehmberg.reference`.  Nothing here writes files: the commands hand the
 returned figure to :mod:`lehmberg.io`, which writes it (PDF without a creation
 date, so that the same data give the same bytes).
 
@@ -16,7 +16,7 @@ global registry, so nothing needs ``plt.close`` (calling it is harmless).
 Rates are in units of Γ, times in units of 1/Γ, lengths in units of 1/k_L.
 Every legend is placed where it covers no plotted data (lines, markers, error
 bars, filled bands, inset axes): the first free corner or edge of the axes,
-otherwise beside the axes.
+otherwise beside the axes (the engine is :mod:`lehmberg._legends`).
 """
 
 from __future__ import annotations
@@ -26,27 +26,20 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import Collection, LineCollection, PathCollection
 from matplotlib.figure import Figure
-from matplotlib.legend import Legend
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
-from matplotlib.path import Path
-from matplotlib.transforms import Bbox
 
 from . import _checks
-from .validate import C4, G_LIMIT
+from ._legends import legend as _legend
+from ._legends import place_legends as _place_legends
+from .reference import C4, G_LIMIT
 
 __all__ = ["entangle_figure", "fig3", "fig4", "fig7", "fig8", "appendix_b", "g_variance",
            "entanglement_map"]
 
 COLOURS = ["tab:purple", "tab:blue", "tab:green", "tab:red", "tab:orange", "tab:brown", "tab:pink",
            "yellowgreen", "grey"]
-
-#: Legend locations tried in turn; the first that covers no data is kept.
-_LOCS = ("upper right", "upper left", "lower left", "lower right", "center right", "center left",
-         "upper center", "lower center", "center")
-_MARGIN_PX = 2.0  # clearance kept between a legend and the data, in display pixels at the figure dpi
 
 
 # ---------------------------------------------------------------------------------------------
@@ -65,154 +58,12 @@ def _curves(x: np.ndarray, curves, name: str) -> dict[float, np.ndarray]:
 
 
 # ---------------------------------------------------------------------------------------------
-# legends that cover no data
+# a figure of its own (legends that cover no data: lehmberg._legends)
 
 def _new_figure(figsize) -> Figure:
     fig = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(fig)  # a canvas for this figure only: no backend is selected, pyplot is not involved
     return fig
-
-
-def _display_paths(ax) -> tuple[list[Path], list[Path], list[tuple[np.ndarray, float]], list[Bbox]]:
-    """What is drawn in ``ax``, in display coordinates: (polylines, filled paths, markers, boxes)."""
-    lines, filled, markers, boxes = [], [], [], []
-    dpi = ax.figure.dpi
-
-    def split(xy):
-        ok = np.all(np.isfinite(xy), axis=1)
-        out, start = [], None
-        for i, good in enumerate(np.append(ok, False)):
-            if good and start is None:
-                start = i
-            elif not good and start is not None:
-                if i - start >= 1:
-                    out.append(xy[start:i])
-                start = None
-        return out
-
-    for line in ax.get_lines():
-        if not line.get_visible():
-            continue
-        xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
-        if line.get_linestyle() not in ("None", "none", "", " "):
-            lines.extend(Path(seg) for seg in split(xy) if len(seg) >= 2)
-        if line.get_marker() not in (None, "None", "none", "", " "):
-            r = 0.5 * line.get_markersize() * dpi / 72.0
-            pts = xy[np.all(np.isfinite(xy), axis=1)]
-            if len(pts):
-                markers.append((pts, r))
-    for coll in ax.collections:
-        if not coll.get_visible():
-            continue
-        if isinstance(coll, PathCollection) and len(coll.get_offsets()):
-            pts = coll.get_offset_transform().transform(np.asarray(coll.get_offsets(), dtype=float))
-            sizes = coll.get_sizes()
-            r = 0.5 * math.sqrt(float(np.max(sizes)) if len(sizes) else 36.0) * dpi / 72.0
-            markers.append((pts[np.all(np.isfinite(pts), axis=1)], r))
-            continue
-        tr = coll.get_transform()
-        for p in coll.get_paths():
-            v = tr.transform(np.asarray(p.vertices, dtype=float))
-            if isinstance(coll, LineCollection):
-                lines.extend(Path(seg) for seg in split(v) if len(seg) >= 2)
-            elif isinstance(coll, Collection) and len(v) >= 3 and np.all(np.isfinite(v)):
-                filled.append(Path(v, closed=True))
-    for child in ax.child_axes:
-        boxes.append(child.get_window_extent())
-    return lines, filled, markers, boxes
-
-
-def _covers_data(box: Bbox, drawn) -> bool:
-    lines, filled, markers, boxes = drawn
-    b = box.expanded(1.0, 1.0).padded(_MARGIN_PX)
-    if any(p.intersects_bbox(b, filled=False) for p in lines):
-        return True
-    if any(p.intersects_bbox(b, filled=True) for p in filled):
-        return True
-    for pts, r in markers:
-        bb = b.padded(r)
-        if np.any((pts[:, 0] >= bb.x0) & (pts[:, 0] <= bb.x1) & (pts[:, 1] >= bb.y0) & (pts[:, 1] <= bb.y1)):
-            return True
-    return any(b.overlaps(o) for o in boxes)
-
-
-def _anchored(loc: str, w: float, h: float, ax_box: Bbox, pad: float) -> Bbox:
-    vert, _, horiz = loc.partition(" ")
-    if loc == "center":
-        vert = horiz = "center"
-    x0 = {"left": ax_box.x0 + pad, "right": ax_box.x1 - pad - w,
-          "center": 0.5 * (ax_box.x0 + ax_box.x1 - w)}[horiz]
-    y0 = {"lower": ax_box.y0 + pad, "upper": ax_box.y1 - pad - h,
-          "center": 0.5 * (ax_box.y0 + ax_box.y1 - h)}[vert]
-    return Bbox.from_bounds(x0, y0, w, h)
-
-
-def _candidates(w: float, h: float, ax_box: Bbox, pad: float):
-    """Legend positions inside ``ax_box``: the named locations, then a grid hugging the edges first.
-
-    Yields (loc, box): ``loc`` as :class:`~matplotlib.legend.Legend` takes it (a name, or the
-    lower-left corner in axes coordinates) and ``box`` the legend's display box there.
-    """
-    for loc in _LOCS:
-        yield loc, _anchored(loc, w, h, ax_box, pad)
-    xs = np.linspace(ax_box.x0 + pad, ax_box.x1 - pad - w, 13)
-    ys = np.linspace(ax_box.y0 + pad, ax_box.y1 - pad - h, 13)
-    if xs[-1] < xs[0] or ys[-1] < ys[0]:
-        return
-    grid = [(x0, y0) for x0 in xs for y0 in ys]
-    grid.sort(key=lambda p: min(p[0] - xs[0], xs[-1] - p[0]) + min(p[1] - ys[0], ys[-1] - p[1]))
-    for x0, y0 in grid:
-        yield ((x0 - ax_box.x0) / ax_box.width, (y0 - ax_box.y0) / ax_box.height), \
-            Bbox.from_bounds(x0, y0, w, h)
-
-
-def _place_legends(fig: Figure, legends: Sequence[tuple[object, Legend]]) -> None:
-    """Move each legend to the first position where it covers no data, else beside its axes.
-
-    ``legends`` holds (axes, legend) pairs.  Positions are tried in the order of
-    :func:`_candidates`.  When none inside the axes is free, the legend goes beside the axes,
-    on the right, and the figure grows by the legend's width, so that the axes keep their size.
-    The layout is drawn (without rendering) before each round of checks, so they are made on
-    the final positions; a legend moved inside its axes does not change the constrained
-    layout, a legend moved outside does, and triggers another round.
-    """
-    outside: set[int] = set()
-    for _ in range(len(legends) + 2):
-        fig.draw_without_rendering()
-        renderer = fig.canvas.get_renderer()
-        moved_out = False
-        for i, (ax, leg) in enumerate(legends):
-            if i in outside:
-                continue
-            drawn = _display_paths(ax)
-            box = leg.get_window_extent(renderer)
-            if not _covers_data(box, drawn):
-                continue
-            pad = leg.borderaxespad * renderer.points_to_pixels(leg.prop.get_size_in_points())
-            ax_box = ax.get_window_extent(renderer)
-            free = next((loc for loc, cand in _candidates(box.width, box.height, ax_box, pad)
-                         if not _covers_data(cand, drawn)), None)
-            if free is not None:
-                leg.set_loc(free)
-                continue
-            w, h = fig.get_size_inches()
-            leg.set_bbox_to_anchor((1.02, 1.0), transform=ax.transAxes)
-            leg.set_loc("upper left")
-            fig.set_size_inches(w + (box.width + 2 * pad) / fig.dpi, h)
-            outside.add(i)
-            moved_out = True
-        if not moved_out:
-            return
-
-
-def _legend(ax, handles=None, labels=None, **kw) -> tuple[object, Legend]:
-    kw.setdefault("fontsize", 7)
-    kw.setdefault("framealpha", 0.9)
-    if handles is None:
-        leg = ax.legend(loc="upper right", **kw)
-    else:
-        leg = ax.legend(handles, labels, loc="upper right", **kw)
-    return ax, leg
 
 
 def _ga_label(ga: float) -> str:

@@ -60,7 +60,28 @@ import numpy as np
 from ._checks import unit_vector
 from .result import Rates
 
-__all__ = ["reference_rates", "cost", "radial_integrals", "gamma_bar_plane_wave", "complex_wave"]
+__all__ = ["reference_rates", "cost", "radial_integrals", "gamma_bar_plane_wave", "complex_wave",
+           "G_LIMIT", "C4", "paper_inter"]
+
+#: lim (k_L L)³ G_ij inside one cloud for p̂ ⊥ k_L: −7/(4√(2π)) (docs/appendix-b.md).
+G_LIMIT = -7.0 / (4.0 * math.sqrt(2.0 * math.pi))
+#: Coefficient of the leading correction, lim (Γ_ij − 3/(4(k_L L)²))(k_L L)⁴, p̂ ⊥ k_L.
+C4 = -0.75
+
+
+def paper_inter(kL, kR):
+    """The paper's Γ̄_I,II without the dipole factor, R ∥ k_L (Appendix B):
+    3/(4((k_L L)² + i k_L R)) (1 − e^{−2(k_L L)² − 2i k_L R}), units of Γ.
+
+    Examples
+    --------
+    >>> from lehmberg.reference import paper_inter
+    >>> print(f"{complex(paper_inter(10.0, 0.0)).real:.6f}")     # 3/(4 (k_L L)²)
+    0.007500
+    """
+    kL = np.asarray(kL, float)
+    kR = np.asarray(kR, float)
+    return 3.0 / (4.0 * (kL**2 + 1j * kR)) * (1.0 - np.exp(-2.0 * kL**2 - 2j * kR))
 
 _N_LO, _N_HI = 24, 32
 _X_LO, _W_LO = np.polynomial.legendre.leggauss(_N_LO)

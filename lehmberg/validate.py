@@ -24,16 +24,14 @@ import math
 
 import numpy as np
 
-from .reference import reference_rates
+from .reference import C4, G_LIMIT, paper_inter, reference_rates
 from .result import asymptote
 
 __all__ = ["G_LIMIT", "C4", "intra_scan", "inter_scan", "mc_intra", "mc_inter", "summary",
            "run_validation", "grids", "paper_inter"]
 
-#: lim (k_L L)³ G_ij inside one cloud for p̂ ⊥ k_L: −7/(4√(2π)).
-G_LIMIT = -7.0 / (4.0 * math.sqrt(2.0 * math.pi))
-#: Coefficient of the leading correction, lim (Γ_ij − 3/(4(k_L L)²))(k_L L)⁴, p̂ ⊥ k_L.
-C4 = -0.75
+# G_LIMIT, C4 and paper_inter live in lehmberg.reference (the figures use them too) and are
+# re-exported here.
 
 _FIELDS = ("Gamma_ij", "Gamma_ij_err", "G_ij", "G_ij_err")
 _COMPLEX = ("gamma_bar", "gamma_bar_err", "g_bar", "g_bar_err")
@@ -78,13 +76,6 @@ def intra_scan(kL, p_hat=(1.0, 0.0, 0.0), progress=None):
     out["G_kL3"] = out["G_ij"] * kL**3
     out["G_kL3_err"] = out["G_ij_err"] * kL**3
     return out
-
-
-def paper_inter(kL, kR):
-    """The paper's Γ̄_I,II without the dipole factor, R ∥ k_L (Appendix B)."""
-    kL = np.asarray(kL, float)
-    kR = np.asarray(kR, float)
-    return 3.0 / (4.0 * (kL**2 + 1j * kR)) * (1.0 - np.exp(-2.0 * kL**2 - 2j * kR))
 
 
 def inter_scan(kL_values, ratio, progress=None):
