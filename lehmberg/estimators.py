@@ -32,12 +32,15 @@ from __future__ import annotations
 import dataclasses
 import warnings
 
+import numpy as np
+
 from . import _checks
 from .geometry import Geometry
 from .clouds import DEFAULT_ATOMS, DEFAULT_REPLICAS
 from .result import Rates, TargetNotMetWarning
 
-__all__ = ["rates", "choose_method", "METHODS", "plan_cost", "execute", "Plan"]
+__all__ = ["rates", "choose_method", "METHODS", "plan_cost", "execute", "Plan",
+           "predicted_seconds"]
 
 #: Names accepted by ``method``.
 METHODS = ("auto", "reference", "planewave", "pairs", "clouds")
@@ -52,8 +55,93 @@ ATOMS_MAX = _checks.ATOMS_MAX
 CLOUD_SECONDS_MAX = _checks.CLOUD_SECONDS_MAX
 
 
-def choose_method(geometry: Geometry, atoms: int | None = None) -> tuple[str, str, str]:
+#: Inter-cloud Fresnel parameter u = k_L R_∥/(k_L L)² (R_∥ the separation along the probe) from
+#: which independent pairs beat plane waves: a pair sample's kernel ~1/R is then of the order of
+#: Γ̄ itself (relative spread O(1) whatever k_L L), while the plane waves' integrand oscillates
+#: (``benchmarks/auto.py``: per-sample spreads 0.66 and 1.14 at u = 1, 0.95 and 86 at u = 10).
+PAIRS_FRESNEL_MIN = 1.0
+#: Measured cost models (2-core machine, ``benchmarks/auto.py``): seconds per integrand
+#: evaluation of the reference, per direction of the plane waves (Gaussian, closed form) and per
+#: symmetrised pair sample; the per-sample relative spread σ of the two Monte-Carlo estimators.
+SECONDS_PER = {"reference": 3.0e-7, "planewave": 5.0e-7, "pairs": 1.0e-6}
+_SETUP_SECONDS = {"reference": 2e-3, "planewave": 2e-2, "pairs": 5e-3}
+#: Plane waves: σ against u (log-log interpolation; inside one cloud 0.16).
+_PW_U = (0.1, 1.0, 10.0, 100.0, 1000.0)
+_PW_SIGMA = (0.171, 1.14, 86.0, 400.0, 570.0)
+
+
+def _fresnel(geometry):
+    """u = k_L R_∥/(k_L L)² along the probe (None for one cloud)."""
+    if geometry.kR is None:
+        return None
+    return geometry.kR * abs(geometry.R_dir[2]) / geometry.kL**2
+
+
+def _sigma(method, geometry):
+    """Per-sample relative spread of Γ_ij of a Monte-Carlo estimator (the cost model's σ)."""
+    import math
+
+    u = _fresnel(geometry)
+    if method == "planewave":
+        if u is None or u <= _PW_U[0]:
+            return 0.171 if geometry.kL >= 3 else 0.63
+        x = min(max(math.log(u), math.log(_PW_U[0])), math.log(_PW_U[-1]))
+        return math.exp(float(np.interp(x, np.log(_PW_U), np.log(_PW_SIGMA))))
+    # pairs: ~k_L L/2 inside one cloud (heavy-tailed beyond ~10), ~0.76/u between, >= 0.5
+    near = 0.5 * geometry.kL
+    return max(0.5, near if u is None or u == 0.0 else min(near, 0.76 / u))
+
+
+def predicted_seconds(method: str, geometry: Geometry, rel_err: float | None = None,
+                      samples: int | None = None) -> float:
+    """Predicted wall time of one request of ``method`` on the 2-core machine (cost models above).
+
+    Parameters
+    ----------
+    method : {"reference", "planewave", "pairs"}
+    geometry : Geometry
+    rel_err : float, optional
+        Target relative error of Γ_ij (Monte Carlo); None: ``samples`` samples.
+    samples : int, optional
+        Sample budget (default 10⁶; with ``rel_err`` the cap).
+
+    Returns
+    -------
+    float
+        Seconds (what matters is the comparison between methods).
+
+    Examples
+    --------
+    >>> from lehmberg import Geometry
+    >>> from lehmberg.estimators import predicted_seconds
+    >>> far = Geometry(kL=100.0, kR=1e5)  # u = 10
+    >>> predicted_seconds("pairs", far, 1e-3) < predicted_seconds("planewave", far, 1e-3)
+    True
+    """
+    from .reference import cost
+
+    if method == "reference":
+        n = cost(geometry.kL, geometry.kR, geometry.R_dir, geometry.p_hat)
+    elif method in ("planewave", "pairs"):
+        cap = samples or DEFAULT_SAMPLES
+        floor = _checks.MIN_BATCHES * (4096 if method == "planewave" else max(32, cap // 64))
+        n = cap if rel_err is None else min(cap, max(floor, (_sigma(method, geometry) / rel_err) ** 2))
+    else:
+        raise ValueError(f"method must be 'reference', 'planewave' or 'pairs', got {method!r}")
+    return _SETUP_SECONDS[method] + SECONDS_PER[method] * float(n)
+
+
+def choose_method(geometry: Geometry, atoms: int | None = None,
+                  rel_err: float | None = None) -> tuple[str, str, str]:
     """The estimators ``auto`` uses for Γ̄ and for Ḡ, and the reason in words.
+
+    * ``atoms``: realised clouds.
+    * Between clouds with u = k_L R_∥/(k_L L)² >= ``PAIRS_FRESNEL_MIN``, the Monte Carlo is
+      independent pairs (there they beat plane waves by up to orders of magnitude), else plane
+      waves (cube clouds: Γ̄ from plane waves, Ḡ from pairs; the plane waves have no Ḡ there).
+    * Gaussian clouds: the quadrature reference (exact to ~1e-10) when it costs at most
+      ``REFERENCE_AUTO_MAX`` evaluations and, with ``rel_err``, is predicted at most 2× slower
+      than that Monte Carlo (:func:`predicted_seconds`).
 
     Parameters
     ----------
@@ -61,6 +149,8 @@ def choose_method(geometry: Geometry, atoms: int | None = None) -> tuple[str, st
         The request.
     atoms : int, optional
         Atoms per realised cloud (a request about realised clouds).
+    rel_err : float, optional
+        The requested relative error of Γ_ij.
 
     Returns
     -------
@@ -77,19 +167,34 @@ def choose_method(geometry: Geometry, atoms: int | None = None) -> tuple[str, st
     ('planewave', 'planewave')
     >>> choose_method(Geometry(kL=3, shape="cube"))[:2]
     ('planewave', 'pairs')
+    >>> choose_method(Geometry(kL=1e4, kR=1e9))[:2]  # u = 10
+    ('pairs', 'pairs')
     """
     from .reference import cost
 
     if atoms is not None:
         return "clouds", "clouds", "realised clouds: exact pair sums over the atoms of each snapshot"
+    u = _fresnel(geometry)
+    if u is not None and u >= PAIRS_FRESNEL_MIN:
+        mc, mc_g = "pairs", "pairs"
+        why = f"independent pairs (clouds apart along the probe, u = {u:.3g} >= {PAIRS_FRESNEL_MIN:g})"
+    elif geometry.shape == "gaussian":
+        mc, mc_g, why = "planewave", "planewave", "plane waves"
+    else:
+        return "planewave", "pairs", ("cube clouds: Γ̄ from plane waves, Ḡ (no plane-wave form for "
+                                      "cubes) from independent pairs")
     if geometry.shape == "gaussian":
         n = cost(geometry.kL, geometry.kR, geometry.R_dir, geometry.p_hat)
         if n <= REFERENCE_AUTO_MAX:
-            return "reference", "reference", f"Gaussian clouds: quadrature reference ({n:,} evaluations)"
-        return "planewave", "planewave", (f"Gaussian clouds: plane waves (the reference would need "
-                                          f"{n:.2g} evaluations)")
-    return "planewave", "pairs", ("cube clouds: Γ̄ from plane waves, Ḡ (no plane-wave form for cubes) "
-                                  "from independent pairs")
+            t_ref = predicted_seconds("reference", geometry)
+            t_mc = None if rel_err is None else predicted_seconds(mc, geometry, rel_err)
+            if t_mc is None or t_ref <= 2.0 * t_mc:
+                return "reference", "reference", (f"Gaussian clouds: quadrature reference "
+                                                  f"({n:,} evaluations)")
+            return mc, mc_g, (f"Gaussian clouds: {why} (predicted {t_mc:.2g} s for rel_err "
+                              f"{rel_err:g}, the reference {t_ref:.2g} s)")
+        return mc, mc_g, f"Gaussian clouds: {why} (the reference would need {n:.2g} evaluations)"
+    return mc, mc_g, f"cube clouds: {why}"
 
 
 def _check_request(geometry, method, samples, rel_err, seed, atoms, replicas, with_g):
@@ -188,7 +293,7 @@ def plan_cost(geometry, method="auto", samples=None, atoms=None, replicas=None, 
         geometry, method, samples, rel_err, seed, atoms, replicas, with_g)
     n = None
     if method == "auto":
-        m_gamma, m_g, reason = choose_method(geometry, atoms)
+        m_gamma, m_g, reason = choose_method(geometry, atoms, rel_err)
     else:
         m_gamma, m_g, reason = method, method, "chosen by the caller"
     if "reference" in (m_gamma, m_g):
@@ -309,10 +414,16 @@ def _run(method, plan, progress):
             progress(1, 1)
         return est
     if method == "pairs":
-        from .average import mc_rates
+        from .average import default_batch_size, mc_rates
 
+        batch = None
+        if rel_err is not None:  # batches (and the default cap) from the predicted need
+            need = (_sigma("pairs", g) / rel_err) ** 2
+            if samples is None:
+                samples = int(min(_checks.SAMPLES_MAX, max(DEFAULT_SAMPLES, 4 * need)))
+            batch = default_batch_size(min(samples, 2 * need))
         return mc_rates(g.kL, kR, g.R_dir, g.p_hat, g.shape, samples or DEFAULT_SAMPLES, rel_err,
-                        seed, progress)
+                        seed, progress, batch_size=batch)
     if method == "clouds":
         from .clouds import cloud_rates
 
@@ -320,6 +431,9 @@ def _run(method, plan, progress):
     from .planewave import planewave_rates
 
     atoms = plan.atoms
+    if samples is None and atoms is None and rel_err is not None:  # the cap from the predicted need
+        samples = int(min(_checks.SAMPLES_MAX,
+                          max(DEFAULT_SAMPLES, 4 * (_sigma("planewave", g) / rel_err) ** 2)))
     return planewave_rates(g.kL, kR, g.R_dir, g.p_hat, g.shape, rel_err=rel_err,
                            max_directions=samples if samples or atoms else DEFAULT_SAMPLES,
                            seed=seed, atoms=atoms, replicas=plan.replicas if atoms else None,

@@ -195,7 +195,7 @@ def test_bad_method_options(argv, name, cli):
 
 def test_cube_clouds_get_every_quantity_from_auto(cli):
     """Cube clouds: Γ̄ from plane waves, Ḡ from pairs; every quantity finite with its error."""
-    status, out, err = cli("rates", "--shape", "cube", "--kL", "2", "--kR", "4", "--samples",
+    status, out, err = cli("rates", "--shape", "cube", "--kL", "3", "--kR", "4", "--samples",
                            "100000", "--json")
     assert status == 0, err
     for part in json.loads(out).values():
