@@ -22,6 +22,8 @@ SAMPLES_MIN = MIN_BATCHES * 32
 #: Most samples one request may use: about 2 minutes of independent pairs on 2 cores
 #: (~1e7 pairs/s), seconds for plane waves.  Larger budgets are refused before any work.
 SAMPLES_MAX = 10**9
+#: Default sample budget (pair samples or directions) of a request without ``rel_err``.
+DEFAULT_SAMPLES = 10**6
 #: Fewest realised clouds for a standard error over replicas.
 REPLICAS_MIN = 2
 #: Most realised clouds in one request.

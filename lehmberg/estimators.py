@@ -48,8 +48,8 @@ METHODS = ("auto", "reference", "planewave", "pairs", "clouds")
 REFERENCE_AUTO_MAX = 10**6
 #: The reference refuses more than this (about a minute); use ``planewave`` beyond.
 REFERENCE_MAX = 10**8
-#: Default sample budget (pair samples or directions) without ``rel_err``.
-DEFAULT_SAMPLES = 10**6
+#: Default sample budget (pair samples or directions) without ``rel_err`` (from ``_checks``).
+DEFAULT_SAMPLES = _checks.DEFAULT_SAMPLES
 #: Realised clouds: largest cloud and longest predicted run (re-exported from ``_checks``).
 ATOMS_MAX = _checks.ATOMS_MAX
 CLOUD_SECONDS_MAX = _checks.CLOUD_SECONDS_MAX

@@ -66,7 +66,7 @@ from scipy.special import wofz
 
 from sampling import STREAMS, TwoClouds, make_rng
 
-from ._checks import MIN_BATCHES, SAMPLES_MIN, unit_vector
+from ._checks import DEFAULT_SAMPLES, MIN_BATCHES, SAMPLES_MAX, SAMPLES_MIN, unit_vector
 from ._fastmath import _FAST, _sincos
 from .result import Rates, RowStats
 
@@ -282,7 +282,7 @@ def _tangent_scale(clouds):
 
 
 def planewave_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), shape="gaussian",
-                    rel_err=0.01, max_directions=None, seed=0, atoms=None, replicas=None,
+                    rel_err=None, max_directions=None, seed=0, atoms=None, replicas=None,
                     progress=None, average="auto", batch_size=None, need_Gamma_ij=True):
     """Position-averaged rates by integrating over emission directions (module docstring).
 
@@ -292,10 +292,12 @@ def planewave_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), s
         Geometry as in :func:`lehmberg.average.mc_rates` (``p_hat=None``: no dipole factor).
     rel_err : float or None
         Stop when the relative standard error of Γ_ij (of Re Γ̄ where Γ_ij is not
-        available) is below this, after at least 32 batches; None: use max_directions.
+        available) is below this, after at least 32 batches; None (default, as
+        ``lehmberg.rates``): use max_directions.
     max_directions : int, optional
-        Cap on directions in total (default 2²⁴), or directions per replica for
-        realised clouds (default 2¹⁶).
+        Directions in total (default 10⁶, as ``lehmberg.rates``), the cap with ``rel_err``
+        (default ``SAMPLES_MAX`` = 10⁹: until the target is met), or directions per replica
+        for realised clouds (default 2¹⁶).
     seed : int
         Master seed.
     atoms, replicas : int or None
@@ -325,7 +327,8 @@ def planewave_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), s
     if rel_err is not None and not (math.isfinite(rel_err) and rel_err > 0):
         raise ValueError(f"rel_err must be finite and > 0, got {rel_err!r}")
     if max_directions is None:
-        max_directions = 2**16 if replicas is not None else 2**24
+        max_directions = (2**16 if replicas is not None else
+                          SAMPLES_MAX if rel_err is not None else DEFAULT_SAMPLES)
     max_directions = int(max_directions)
     if max_directions < SAMPLES_MIN:
         raise ValueError(f"max_directions must be >= {SAMPLES_MIN}, got {max_directions}")
