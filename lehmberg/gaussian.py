@@ -90,10 +90,6 @@ def _check_c(c, name="c"):
                          "dP[[1, c*], [c, 1]] indefinite (not a valid Lindblad generator)")
 
 
-def _times(t):
-    return np.sort(_checks.times(t))
-
-
 # --------------------------------------------------------------------------------------------
 # Core (vectorised, unvalidated)
 # --------------------------------------------------------------------------------------------
@@ -676,7 +672,7 @@ def integrate(model: GaussianModel, t: ArrayLike, method: str = "LSODA", rtol: f
     >>> print(" ".join(f"{v:.6f}" for v in sol.xi), "|", " ".join(f"{v:.6f}" for v in ref.xi))
     1.000000 0.537224 0.583128 | 1.000000 0.537224 0.583128
     """
-    t = _times(t)
+    t = np.sort(_checks.times(t))
     method = str(method)
     rtol = _checks.real(rtol, "rtol", 0.0, lo_open=True)
     atol = _checks.real(atol, "atol", 0.0, lo_open=True)
@@ -1155,7 +1151,7 @@ def propagate(model: GaussianModel, t: ArrayLike | None = None,
     0.58313 ± 0.00391
     """
     rel_step = _checks.real(rel_step, "rel_step", 0.0, lo_open=True)
-    t = None if t is None else _times(t)
+    t = None if t is None else np.sort(_checks.times(t))
     src = model.rates
     if src is not None:
         x0, err = src.vector()
