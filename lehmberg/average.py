@@ -35,6 +35,7 @@ import numpy as np
 from sampling import STREAMS, TwoClouds, make_rng
 
 from ._checks import MIN_BATCHES, SAMPLES_MIN, unit_vector
+from ._jit import kernel, loop
 from .kernels import combine, radial
 from .result import Rates, RowStats
 
@@ -45,7 +46,7 @@ _NCHUNKS = 64  # fixed chunking of every batch: results independent of the threa
 _SHAPE_CODE = {"gaussian": 0, "cube": 1}
 
 
-@nb.njit(cache=True, inline="always")
+@kernel
 def _image(rx, ry, rz, c, s):
     """Image P r of r under element (c, s) of T_h: cyclic shift c, sign bits s."""
     if c == 0:
@@ -63,7 +64,7 @@ def _image(rx, ry, rz, c, s):
     return ax, ay, az
 
 
-@nb.njit(cache=True, inline="always")
+@kernel
 def _log_density(code, x, y, z, mx, my, mz, scale):
     """log of the density of r up to a constant: Gaussian (variance scale) or triangular (half-width scale)."""
     dx = x - mx
@@ -79,7 +80,7 @@ def _log_density(code, x, y, z, mx, my, mz, scale):
     return math.log(tx) + math.log(ty) + math.log(tz)
 
 
-@nb.njit(cache=True, inline="always")
+@kernel
 def _kernel(a, b, c, d, x, y, z, r2, px, py, pz, nodipole):
     """(γ, g) of the separation (x, y, z) with |r|² = r2, from its radial functions.
 
@@ -92,7 +93,7 @@ def _kernel(a, b, c, d, x, y, z, r2, px, py, pz, nodipole):
     return combine(a, b, c, d, pr * pr / r2)
 
 
-@nb.njit(cache=True, inline="always")
+@kernel
 def _sample(rx, ry, rz, px, py, pz, code, mx, my, mz, scale, inv_a2):
     """The symmetrised estimator F̂(r): (Re Γ̄, Im Γ̄, Re Ḡ, Im Ḡ) of one sample.
 
@@ -142,7 +143,7 @@ def _sample(rx, ry, rz, px, py, pz, code, mx, my, mz, scale, inv_a2):
     return a0, a1, a2, a3
 
 
-@nb.njit(parallel=True, cache=True)
+@loop
 def _chunk_sums(r, px, py, pz, code, mx, my, mz, scale, inv_a2, nchunks):
     """Sums of F̂ over ``nchunks`` fixed contiguous chunks of the rows of r: shape (nchunks, 4)."""
     n = r.shape[0]
@@ -165,7 +166,7 @@ def _chunk_sums(r, px, py, pz, code, mx, my, mz, scale, inv_a2, nchunks):
     return out
 
 
-@nb.njit(parallel=True, cache=True)
+@loop
 def _per_sample(r, px, py, pz, code, mx, my, mz, scale, inv_a2):
     n = r.shape[0]
     out = np.empty((n, 4))

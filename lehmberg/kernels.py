@@ -22,6 +22,7 @@ arrays of separation vectors.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numba as nb
@@ -29,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._checks import unit_vector
+from ._jit import kernel
 
 __all__ = ["SERIES_X", "radial", "combine", "kernel_xs", "kernel_vec", "gamma", "g", "J"]
 
@@ -38,7 +40,7 @@ SERIES_X = 0.5
 _NSERIES = 14  # x^(2n) / (2n+3)! < 1e-30 for x < SERIES_X
 
 
-@nb.njit(cache=True, inline="always")
+@kernel
 def _radial_gamma(x):
     """Return (sin x/x, cos x/x² − sin x/x³), from series below SERIES_X."""
     if x < SERIES_X:
@@ -58,7 +60,7 @@ def _radial_gamma(x):
     return sx / x, (cx - sx / x) / (x * x)
 
 
-@nb.njit(cache=True, inline="always")
+@kernel
 def _one_minus_3s(s):
     """1 − 3s without the rounding of 3s: 3s = 2s + s is split exactly (TwoSum), so
     near the magic angle s ≈ 1/3 the result keeps its digits."""
@@ -69,7 +71,7 @@ def _one_minus_3s(s):
     return (1.0 - hi) - lo
 
 
-@nb.njit(cache=True, inline="always")
+@kernel
 def radial(x: float) -> tuple[float, float, float, float]:
     """The four radial functions of γ and g at x = k r > 0 (Numba, scalar).
 
@@ -97,7 +99,7 @@ def radial(x: float) -> tuple[float, float, float, float]:
     return a, b, cx / x, sx / (x * x) + cx / (x * x * x)
 
 
-@nb.njit(cache=True, inline="always")
+@kernel
 def combine(a: float, b: float, c: float, d: float, s: float) -> tuple[float, float]:
     """(γ, g) in units of Γ from the radial functions of :func:`radial` (Numba, scalar).
 
@@ -129,7 +131,7 @@ def combine(a: float, b: float, c: float, d: float, s: float) -> tuple[float, fl
     return 1.5 * ((1.0 - s) * a + q * b), 1.5 * (-(1.0 - s) * c + q * d)
 
 
-@nb.njit(cache=True, inline="always")
+@kernel
 def kernel_xs(x: float, s: float) -> tuple[float, float]:
     """(γ, g) in units of Γ for x = k r and s = (p̂·r̂)² (Numba, scalar).
 
@@ -159,7 +161,7 @@ def kernel_xs(x: float, s: float) -> tuple[float, float]:
     return combine(a, b, c, d, s)
 
 
-@nb.njit(cache=True, inline="always")
+@kernel
 def kernel_vec(rx: float, ry: float, rz: float, px: float, py: float, pz: float,
                k: float) -> tuple[float, float]:
     """(γ, g) in units of Γ for the separation r = (rx, ry, rz), unit dipole p̂, wavenumber k.
@@ -194,14 +196,19 @@ def kernel_vec(rx: float, ry: float, rz: float, px: float, py: float, pz: float,
     return kernel_xs(k * r, pr * pr / r2)
 
 
-@nb.vectorize(["float64(float64, float64, float64, float64, float64, float64, float64)"], cache=True)
-def _gamma_ufunc(rx, ry, rz, px, py, pz, k):
+def _gamma_scalar(rx, ry, rz, px, py, pz, k):
     return kernel_vec(rx, ry, rz, px, py, pz, k)[0]
 
 
-@nb.vectorize(["float64(float64, float64, float64, float64, float64, float64, float64)"], cache=True)
-def _g_ufunc(rx, ry, rz, px, py, pz, k):
+def _g_scalar(rx, ry, rz, px, py, pz, k):
     return kernel_vec(rx, ry, rz, px, py, pz, k)[1]
+
+
+@functools.cache
+def _ufunc(scalar):
+    """The NumPy ufunc of ``scalar``, compiled (or loaded from Numba's cache) on first use."""
+    return nb.vectorize(["float64(float64, float64, float64, float64, float64, float64, float64)"],
+                        cache=True)(scalar)
 
 
 def _split(r):
@@ -248,7 +255,7 @@ def gamma(r: ArrayLike, p_hat: ArrayLike = (1.0, 0.0, 0.0), k: float = 1.0) -> n
     True
     """
     px, py, pz = unit_vector(p_hat, "p_hat")
-    return _gamma_ufunc(*_split(r), px, py, pz, float(k))
+    return _ufunc(_gamma_scalar)(*_split(r), px, py, pz, float(k))
 
 
 def g(r: ArrayLike, p_hat: ArrayLike = (1.0, 0.0, 0.0), k: float = 1.0) -> np.ndarray:
@@ -281,7 +288,7 @@ def g(r: ArrayLike, p_hat: ArrayLike = (1.0, 0.0, 0.0), k: float = 1.0) -> np.nd
     True
     """
     px, py, pz = unit_vector(p_hat, "p_hat")
-    return _g_ufunc(*_split(r), px, py, pz, float(k))
+    return _ufunc(_g_scalar)(*_split(r), px, py, pz, float(k))
 
 
 def J(r: ArrayLike, p_hat: ArrayLike = (1.0, 0.0, 0.0), k: float = 1.0) -> np.ndarray:

@@ -35,7 +35,7 @@ import numba as nb
 import numpy as np
 
 from ._checks import unit_vector
-from ._fastmath import _FAST, _sincos
+from ._jit import function, kernel, loop, sincos
 from .kernels import SERIES_X, kernel_xs
 
 __all__ = ["fast_pair_sum", "naive_pair_sum", "as_soa"]
@@ -46,7 +46,7 @@ _NCHUNKS = 64
 _B = tuple((-1.0) ** (n + 1) * (2 * n + 2) / math.factorial(2 * n + 3) for n in range(8))
 
 
-@nb.njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+@kernel(fast=True)
 def _pair(dx, dy, dz, px, py, pz, dip):
     """(2γ/3, 2g/3, near) of one separation, branch-free.
 
@@ -60,7 +60,7 @@ def _pair(dx, dy, dz, px, py, pz, dip):
     x = r2 * inv_r
     pr = px * dx + py * dy + pz * dz
     s = pr * pr * inv_r2
-    sx, cx = _sincos(x)
+    sx, cx = sincos(x)
     a = sx * inv_r
     near = x < SERIES_X
     b = 0.0 if near else (cx - a) * inv_r2
@@ -71,7 +71,7 @@ def _pair(dx, dy, dz, px, py, pz, dip):
     return w1 * a + w2 * b, w2 * d - w1 * c, 1.0 if near else 0.0
 
 
-@nb.njit(cache=True, inline="always", error_model="numpy")
+@kernel
 def _series_b(x):
     """cos x/x² − sin x/x³ from its Taylor polynomial (x < SERIES_X)."""
     x2 = x * x
@@ -79,7 +79,7 @@ def _series_b(x):
         _B[6] + x2 * _B[7]))))))
 
 
-@nb.njit(cache=True, error_model="numpy")
+@function
 def _near_fixup(xi, yi, zi, xs, ys, zs, cs, ss, px, py, pz, dip):
     """The (2/3) γ terms :func:`_pair` left out for the (rare) pairs with k r < SERIES_X."""
     a0 = a1 = 0.0
@@ -97,7 +97,7 @@ def _near_fixup(xi, yi, zi, xs, ys, zs, cs, ss, px, py, pz, dip):
     return a0, a1
 
 
-@nb.njit(cache=True, fastmath=_FAST, error_model="numpy")
+@function(fast=True)
 def _row(xi, yi, zi, ci, si, x, y, z, cz, sz, lo, hi, px, py, pz, dip):
     """Σ_{j in [lo, hi)} e^{i(z_i − z_j)} (γ, g): (Re γ-sum, Im γ-sum, Re g-sum, Im g-sum).
 
@@ -124,7 +124,7 @@ def _row(xi, yi, zi, ci, si, x, y, z, cz, sz, lo, hi, px, py, pz, dip):
             1.5 * (ci * a2 + si * a3), 1.5 * (si * a2 - ci * a3))
 
 
-@nb.njit(parallel=True, cache=True, fastmath=_FAST, error_model="numpy")
+@loop(fast=True)
 def _fast_intra(pos, cz, sz, px, py, pz, dip, nchunks):
     """Chunk sums over i < j of Re(e^{i(z_i−z_j)}γ), Re(e^{i(z_i−z_j)}g): shape (nchunks, 2)."""
     x, y, z = pos[0], pos[1], pos[2]
@@ -151,7 +151,7 @@ def _fast_intra(pos, cz, sz, px, py, pz, dip, nchunks):
     return out
 
 
-@nb.njit(parallel=True, cache=True, fastmath=_FAST, error_model="numpy")
+@loop(fast=True)
 def _fast_inter(pa, ca, sa, pb, cb, sb, px, py, pz, dip, nchunks):
     """Chunk sums over i in a, j in b of e^{i(z_i−z_j)}(γ, g) as 4 reals: shape (nchunks, 4)."""
     n = pa.shape[1]
@@ -176,7 +176,7 @@ def _fast_inter(pa, ca, sa, pb, cb, sb, px, py, pz, dip, nchunks):
     return out
 
 
-@nb.njit(parallel=True, cache=True, error_model="numpy")
+@loop
 def _naive(pa, pb, same, px, py, pz, dip):
     """The baseline: every ordered pair, math.sqrt / math.sin / math.cos per pair. Shape (n, 4)."""
     n = pa.shape[1]

@@ -67,7 +67,7 @@ from scipy.special import wofz
 from sampling import STREAMS, TwoClouds, make_rng
 
 from ._checks import DEFAULT_SAMPLES, MIN_BATCHES, SAMPLES_MAX, SAMPLES_MIN, unit_vector
-from ._fastmath import _FAST, _sincos
+from ._jit import function, loop, sincos
 from .result import Rates, RowStats
 
 __all__ = ["planewave_rates", "sample_directions", "gamma_integrand",
@@ -202,20 +202,20 @@ def g_integrand(L, m, p, tx, ty, u):
 
 # ----------------------------------------------------------------------------- structure factors
 
-@nb.njit(cache=True, fastmath=_FAST, error_model="numpy")
+@function(fast=True)
 def _sf_one(kx, ky, kz, x, y, z):
     """Σ_i e^{iK·r_i} for one K: vectorised (branch-free sincos), |K·r_i| < 1.6e6."""
     sr = 0.0
     si = 0.0
     for i in range(x.shape[0]):
         ph = kx * x[i] + ky * y[i] + kz * z[i]
-        s, c = _sincos(abs(ph))
+        s, c = sincos(abs(ph))
         sr += c
         si += s if ph >= 0.0 else -s
     return sr, si
 
 
-@nb.njit(parallel=True, cache=True)
+@loop
 def _structure_factors(K, pos):
     """S(K) = Σ_i e^{iK·r_i} for K of shape (M, 3) and positions (3, N): (M,) complex.
 

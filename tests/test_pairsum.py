@@ -8,7 +8,7 @@ import pytest
 
 from lehmberg.kernels import g as g_kernel
 from lehmberg.kernels import gamma as gamma_kernel
-from lehmberg._fastmath import _sincos
+from lehmberg._jit import sincos as _sincos
 from lehmberg import Geometry
 from lehmberg.clouds import cloud_rates
 from lehmberg.pairsum import fast_pair_sum, naive_pair_sum
