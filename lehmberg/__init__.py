@@ -18,14 +18,14 @@ from ._version import __version__
 _LAZY = {
     "rates": "estimators", "choose_method": "estimators", "METHODS": "estimators",
     "plan_cost": "estimators", "execute": "estimators",
-    "Geometry": "geometry",
+    "Geometry": "geometry", "Cloud": "geometry",
     "Rates": "result", "LehmbergWarning": "result", "TargetNotMetWarning": "result",
     "gamma": "kernels", "g": "kernels", "J": "kernels",
     "entangle": "entanglement", "Entanglement": "entanglement", "models_from_rates": "entanglement",
 }
 
 __all__ = ["__version__", "rates", "choose_method", "METHODS", "plan_cost", "execute",
-           "Geometry", "Rates", "LehmbergWarning", "TargetNotMetWarning", "gamma", "g", "J",
+           "Geometry", "Cloud", "Rates", "LehmbergWarning", "TargetNotMetWarning", "gamma", "g", "J",
            "entangle", "Entanglement", "models_from_rates"]
 
 

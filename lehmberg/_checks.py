@@ -106,6 +106,82 @@ def integer(value, name, lo=None, hi=None, *, allow_none=False):
     return value
 
 
+def dipole(v, name="p_hat", allow_none=True):
+    """A unit dipole p̂: a 3-vector of numbers, complex numbers or strings Python parses as
+    complex (``"1j"``), normalised (scaled first, as :func:`unit_vector`).
+
+    Returns a tuple of floats when p̂ is a real vector up to a global phase (the phase is
+    divided out, so ``("1j", 0, 0)`` is x̂: a global phase changes no rate), else a tuple of
+    complex numbers (σ± = ∓(x̂ ± iŷ)/√2 stays complex).  ``None`` passes (no dipole factor).
+
+    Examples
+    --------
+    >>> from lehmberg._checks import dipole
+    >>> dipole(["1j", 0, 0])
+    (1.0, 0.0, 0.0)
+    >>> [round(abs(c), 6) for c in dipole([1, "1j", 0])]
+    [0.707107, 0.707107, 0.0]
+    """
+    if v is None and allow_none:
+        return None
+    try:  # a real vector: exactly unit_vector's (the paper's set-up keeps its numbers)
+        return tuple(float(x) for x in unit_vector(v, name))
+    except (TypeError, ValueError) as exc:
+        real_error = exc
+    if isinstance(v, str) or not hasattr(v, "__len__") or len(v) != 3:
+        raise real_error
+    parts = []
+    for x in v:
+        if isinstance(x, (bool, np.bool_)):
+            raise TypeError(f"{name} must be a 3-vector of (complex) numbers, got {v!r}")
+        try:
+            parts.append(complex(x.replace(" ", "")) if isinstance(x, str) else complex(x))
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a 3-vector of (complex) numbers, got {v!r}") from None
+    a = np.array(parts, dtype=np.complex128)
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be a finite 3-vector, got {v!r}")
+    big = float(np.max(np.abs(a.view(np.float64))))
+    if big == 0.0:
+        raise ValueError(f"{name} must not be the zero vector")
+    a = a / big
+    a = a / float(np.sqrt(np.sum(a.real**2 + a.imag**2)))
+    k = int(np.argmax(np.abs(a)))
+    phase = a[k] / abs(a[k])
+    b = a / phase  # the largest component made real and positive
+    if np.all(np.abs(b.imag) <= 1e-15):
+        return tuple(float(x) for x in b.real)
+    return tuple(complex(x) for x in a)
+
+
+def rotation(rows, name="axes", tol=1e-9):
+    """Rows of an orthonormal 3×3 matrix (a cloud's axes 1, 2, 3 in lab coordinates),
+    re-orthonormalised to rounding; ValueError naming ``name`` if they are not orthonormal
+    to ``tol``."""
+    if isinstance(rows, str):
+        raise TypeError(f"{name} must be three 3-vectors, got {rows!r}")
+    try:
+        a = np.asarray(rows, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be three 3-vectors of numbers, got {rows!r}") from None
+    if a.shape != (3, 3) or not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be three finite 3-vectors (rows), got {rows!r}")
+    if np.max(np.abs(a @ a.T - np.eye(3))) > tol:
+        raise ValueError(f"{name}: rows are not orthonormal")
+    u, _, vt = np.linalg.svd(a)
+    return tuple(tuple(float(x) for x in row) for row in u @ vt)
+
+
+def sizes(value, name, lo, hi):
+    """Three sizes in [lo, hi] (one number: all equal), as a tuple of floats."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        if len(value) != 3:
+            raise ValueError(f"{name} must be one number or three, got {value!r}")
+        return tuple(number(x, name, lo, hi) for x in value)
+    x = number(value, name, lo, hi)
+    return (x, x, x)
+
+
 def choice(value, name, options):
     """``value`` if it is one of ``options``; ValueError listing them otherwise."""
     if not isinstance(value, str) or value not in options:

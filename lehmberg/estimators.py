@@ -291,6 +291,7 @@ def plan_cost(geometry, method="auto", samples=None, atoms=None, replicas=None, 
 
     method, samples, rel_err, seed, atoms, replicas = _check_request(
         geometry, method, samples, rel_err, seed, atoms, replicas, with_g)
+    geometry.require_paper("the estimators")
     n = None
     if method == "auto":
         m_gamma, m_g, reason = choose_method(geometry, atoms, rel_err)
