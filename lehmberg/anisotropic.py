@@ -62,7 +62,7 @@ Derivation (each step can be checked on its own)
 (D4) Quadrature.  Polar angle θ about k̂ and an elliptic azimuth: the tangent vector
      θ⃗ = ρ T (cos φ', sin φ') with T = (EᵀSE)^{−1/2} makes the forward Gaussian
      exp(−½θ⃗ᵀEᵀSEθ⃗) = e^{−ρ²/2} the same on every ray, whatever the cloud's shape;
-     dΩ = sin θ dθ dφ = (sin θ/θ) det T ρ dρ dφ'.  ρ runs to min(13.5, (π/2)/|Te'|)
+     dΩ = sin θ dθ dφ = (sin θ/θ) det T ρ dρ dφ'.  ρ runs to min(10, (π/2)/|Te'|)
      (the hemisphere's edge) in Gauss–Legendre panels of 20 and 14 points, at most one
      Gaussian width and 0.4 rad long and holding at most 6 rad of the phases
      (2|e·m⊥|θ + 2|m∥|(1 − cos θ) bounds them: the on-shell phase and twice it for the
@@ -72,8 +72,8 @@ Derivation (each step can be checked on its own)
      it is below ``rtol`` times the value (or at the rounding floor).
 
 The cost is set by the phases: a few 10⁴ evaluations inside a cloud at any k_L L, more
-for separations whose phase across the forward cone is large (≈ 2|m⊥|·13.5/L +
-2|m∥|(13.5/L)²/2 rad, L the transverse size): k_L R ~ 10³ (k_L L)² along the probe
+for separations whose phase across the forward cone is large (≈ 2|m⊥|·10/L +
+2|m∥|(10/L)²/2 rad, L the transverse size): k_L R ~ 10³ (k_L L)² along the probe
 needs ~10⁷ evaluations.
 
 This module's ``_complex_unit`` (the check of a complex dipole) belongs in
@@ -95,7 +95,7 @@ __all__ = ["AnisotropicRates", "rates", "gaussian_cov", "weighted_cloud"]
 _N_HI, _N_LO = 20, 14
 _X_HI, _W_HI = np.polynomial.legendre.leggauss(_N_HI)
 _X_LO, _W_LO = np.polynomial.legendre.leggauss(_N_LO)
-_RHO_MAX = 13.5          # e^{-91} of the forward peak in Gaussian units
+_RHO_MAX = 10.0          # e^{-50} of the forward peak in Gaussian units
 _PHASE_PER_PANEL = 6.0   # radians of phase one 20/14-point panel holds (lo rule error ~1e-16)
 _THETA_PER_PANEL = 0.4   # radians of polar angle per panel (shape of sin θ, the hemisphere)
 _EPS = np.finfo(float).eps
