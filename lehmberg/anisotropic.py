@@ -221,8 +221,8 @@ def weighted_cloud(cov, k_hat=(0.0, 0.0, 1.0), waist=None):
     >>> import numpy as np
     >>> from lehmberg.anisotropic import weighted_cloud
     >>> c1, eta, eu, eu2 = weighted_cloud(np.eye(3) / 2, waist=1.0)  # L = 1 = w
-    >>> round(eta, 12), round(eu, 12)                                 # (1+2)²/(2·(1+1)·...)
-    (0.888888888889, 0.5)
+    >>> round(eta, 12), round(eu, 12)    # E[u] = 1/(1 + L²/w²), E[u²] = 1/(1 + 2L²/w²)
+    (0.75, 0.5)
     """
     S = _covariance(cov, "cov")
     k = unit_vector(k_hat, "k_hat")
@@ -538,9 +538,11 @@ def rates(cov_a, cov_b=None, centre_a=(0.0, 0.0, 0.0), centre_b=None, k_hat=(0.0
     Examples
     --------
     >>> from lehmberg.anisotropic import rates, gaussian_cov
-    >>> out = rates(gaussian_cov([30.0, 30.0, 90.0]))           # a cigar along the probe
-    >>> print(f"{out.gamma_bar.real * 30.0 ** 2:.6f}")           # → 3/4 (SPEC §9)
-    0.749167
+    >>> out = rates(gaussian_cov([300.0, 300.0, 900.0]))        # a cigar along the probe
+    >>> print(f"{out.gamma_bar.real * 300.0 ** 2:.6f}")          # → 3/4 (SPEC §9)
+    0.749925
+    >>> out.gamma_bar.imag, out.g_bar.imag                        # inside one cloud: exactly
+    (0.0, 0.0)
     """
     Sa = _covariance(cov_a, "cov_a")
     k = unit_vector(k_hat, "k_hat")
