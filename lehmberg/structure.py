@@ -103,6 +103,7 @@ import numba as nb
 import numpy as np
 from numpy.polynomial import chebyshev as _cheb
 from numpy.polynomial.legendre import leggauss
+from scipy.special import roots_legendre, spherical_jn
 
 from ._checks import unit_vector
 from ._fastmath import _FAST, _sincos
@@ -123,7 +124,8 @@ ENGINE = "finufft" if _finufft is not None else "fast pair kernel (finufft not i
 EPS = 1e-10
 _UPSAMP = 2.0
 _GRID_BUDGET = 2**30  # bytes of finufft grids per transform
-_NODE_BYTES = 72  # K (24) + S (16) + weights, phases, products (32)
+_NODE_BYTES = 256  # q, K (48), weights (16), finufft's targets and output (~64), S_a, S_b (32),
+#                    phases and products (~64), the rule's temporaries
 _ATOM_BYTES = 88  # finufft type 3 per atom: rescaled x, y, z (24), sort index (8), c' (16),
 #                   our contiguous block copy (24) and unit strengths (16)
 
@@ -131,6 +133,13 @@ _ATOM_BYTES = 88  # finufft type 3 per atom: rescaled x, y, z (24), sort index (
 def _margin(D):
     """Excess bandwidth μ(D) = ⌈6 + 4 D^{1/3}⌉ of the sphere rule (module docstring)."""
     return int(math.ceil(6.0 + 4.0 * max(D, 0.0) ** (1.0 / 3.0)))
+
+
+def _margin_T(x):
+    """Degrees μ_T(x) = ⌈10 + 10 x^{1/3}⌉ beyond l = x at which the plane-wave factor T is
+    cut: (2l + 1)|j_l(x)| there is below 1e-14 of its largest value for x <= 10⁴ (the
+    whole of T multiplies the truncation, not only the farthest pairs as with μ)."""
+    return int(math.ceil(10.0 + 10.0 * max(x, 0.0) ** (1.0 / 3.0)))
 
 
 def _nthreads():
@@ -141,12 +150,21 @@ def _nthreads():
 
 def _frame(axis):
     """Orthonormal (e1, e2, e) with e along ``axis``."""
-    e = np.asarray(axis, dtype=np.float64)
-    e = e / np.linalg.norm(e)
+    e = unit_vector(axis, "axis")
     t = np.array([1.0, 0.0, 0.0]) if abs(e[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
     e1 = t - (t @ e) * e
     e1 /= np.linalg.norm(e1)
     return e1, np.cross(e, e1), e
+
+
+def _gauss_legendre(n):
+    """Gauss–Legendre nodes and weights on [−1, 1]: NumPy's companion-matrix rule up to
+    n = 100 (as before), SciPy's ``roots_legendre`` beyond (O(n) memory; ``leggauss`` builds
+    an n × n matrix and costs O(n³))."""
+    if n <= 100:
+        return leggauss(n)
+    x, w = roots_legendre(n)
+    return np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
 
 
 def sphere_rule(n_theta: int, n_phi: int, axis=(0.0, 0.0, 1.0)):
@@ -160,7 +178,8 @@ def sphere_rule(n_theta: int, n_phi: int, axis=(0.0, 0.0, 1.0)):
     n_theta, n_phi : int
         Nodes in cos θ and in φ (>= 1).
     axis : 3-vector
-        Polar axis (normalised here).
+        Polar axis (normalised by ``lehmberg._checks.unit_vector``: the zero vector or a
+        non-finite one raises ValueError, huge or tiny components are scaled first).
 
     Returns
     -------
@@ -179,14 +198,19 @@ def sphere_rule(n_theta: int, n_phi: int, axis=(0.0, 0.0, 1.0)):
     n_theta, n_phi = int(n_theta), int(n_phi)
     if n_theta < 1 or n_phi < 1:
         raise ValueError(f"n_theta and n_phi must be >= 1, got {n_theta}, {n_phi}")
-    x, wx = leggauss(n_theta)
+    return _sphere_rule(n_theta, n_phi, axis)[:2]
+
+
+def _sphere_rule(n_theta, n_phi, axis):
+    """(q, w, x) of :func:`sphere_rule`, x the n_theta Gauss–Legendre nodes in cos θ."""
+    x, wx = _gauss_legendre(n_theta)
     phi = 2.0 * math.pi * np.arange(n_phi) / n_phi
     e1, e2, e = _frame(axis)
     st = np.sqrt(1.0 - x * x)
     q = (x[:, None, None] * e + (st[:, None] * np.cos(phi))[:, :, None] * e1
          + (st[:, None] * np.sin(phi))[:, :, None] * e2).reshape(-1, 3)
     w = np.repeat(wx * (2.0 * math.pi / n_phi), n_phi)
-    return q, w
+    return q, w, x
 
 
 def _soa(r, name):
@@ -200,37 +224,126 @@ def _soa(r, name):
     return np.ascontiguousarray(r)
 
 
-def _extent(pos, axis):
-    """(centre, ρ, ρ_⊥): bounding-box centre, largest distance from it, and across ``axis``."""
-    c = 0.5 * (pos.max(axis=1) + pos.min(axis=1))
+def _centre(pos):
+    """Centre of the bounding box of ``pos`` (3, N)."""
+    return 0.5 * (pos.max(axis=1) + pos.min(axis=1))
+
+
+def _extent(pos, axis, c=None):
+    """(centre, ρ, ρ_⊥): bounding-box centre c, largest distance from it, and across ``axis``."""
+    if c is None:
+        c = _centre(pos)
     d = pos - c[:, None]
     r2 = np.einsum("ij,ij->j", d, d)
     along = axis @ d
     return c, math.sqrt(r2.max()), math.sqrt(max(0.0, float((r2 - along * along).max())))
 
 
-def _band(pa, pb):
-    """Polar axis, pair-distance bound D and transverse bound D_⊥ (module docstring)."""
+@dataclasses.dataclass(frozen=True)
+class _Rule:
+    """The direction rule of one Γ̄ sum (module docstring, "Between clouds").
+
+    axis: polar axis ê; n_theta, n_phi: nodes; m: offset c_a − c_b of the (integer) box
+    centres (zeros inside one cloud), |m| = m_norm + m_low (double-double); L: degree of the plane-wave factor T (0: T = 1);
+    ca, cb: the centres the structure factors are taken about."""
+
+    axis: np.ndarray
+    n_theta: int
+    n_phi: int
+    m: np.ndarray
+    m_norm: float
+    m_low: float
+    L: int
+    ca: np.ndarray
+    cb: np.ndarray
+
+
+def _degrees(rho_a, rho_b, rho_ta, rho_tb, m_norm, extra=2):
+    """(n_theta, n_phi, L) for structure factors about the box centres: f = w S̃_a S̃_b* has
+    degree <= L_f = D_f + μ(D_f) + extra (D_f = ρ_a + ρ_b) and azimuthal order < D_⊥ + μ(D_⊥)
+    + extra + 1 about ê = m̂ (D_⊥ = ρ_⊥a + ρ_⊥b); the plane-wave factor needs L = min(L_f,
+    |m| + μ_T(|m|)) terms, and the product degree L_f + L (independent of |m|)."""
+    D_f = rho_a + rho_b
+    D_t = rho_ta + rho_tb
+    L_f = int(math.ceil(D_f + _margin(D_f) + extra))
+    L = 0 if m_norm == 0.0 else (L_f if m_norm >= L_f else min(L_f, int(math.ceil(m_norm + _margin_T(m_norm)))))
+    n_theta = int(math.ceil((L_f + L + 1) / 2.0))
+    n_phi = int(math.ceil(D_t + _margin(D_t) + extra)) + 1
+    return n_theta, n_phi, L
+
+
+def _rule(pa, pb):
+    """The :class:`_Rule` of S_γ for positions pa (and pb; None inside one cloud)."""
     z = np.array([0.0, 0.0, 1.0])
+    ca = _centre(pa)
     if pb is None:
-        c, rho, rho_t = _extent(pa, z)
-        return z, 2.0 * rho, 2.0 * rho_t
-    ca = 0.5 * (pa.max(axis=1) + pa.min(axis=1))
-    cb = 0.5 * (pb.max(axis=1) + pb.min(axis=1))
+        _, rho, rho_t = _extent(pa, z, ca)
+        n_theta, n_phi, _ = _degrees(rho, rho, rho_t, rho_t, 0.0)
+        return _Rule(z, n_theta, n_phi, np.zeros(3), 0.0, 0.0, 0, ca, ca)
+    # integer centres: m = c_a − c_b is then exact, and so are r_j − c far from the origin
+    ca, cb = np.round(ca), np.round(_centre(pb))
     m = ca - cb
-    nm = float(np.linalg.norm(m))
-    axis = m / nm if nm > 0.0 else z
-    _, ra, ra_t = _extent(pa, axis)
-    _, rb, rb_t = _extent(pb, axis)
-    m_t = math.sqrt(max(0.0, nm * nm - float(axis @ m) ** 2))
-    return axis, ra + rb + nm, ra_t + rb_t + m_t
+    m_norm, m_low = _norm2(m)
+    axis = unit_vector(m, "m") if m_norm > 0.0 else z
+    _, ra, ra_t = _extent(pa, axis, ca)
+    _, rb, rb_t = _extent(pb, axis, cb)
+    n_theta, n_phi, L = _degrees(ra, rb, ra_t, rb_t, m_norm)
+    return _Rule(axis, n_theta, n_phi, m, m_norm, m_low, L, ca, cb)
 
 
-def _rule_for(D, D_t, extra=2):
-    """(n_theta, n_phi) exact for pair distances <= D (<= D_t across the axis)."""
-    deg = D + _margin(D) + extra
-    deg_t = D_t + _margin(D_t) + extra
-    return int(math.ceil((deg + 1) / 2.0)), int(math.ceil(deg_t)) + 1
+def _norm2(m):
+    """|m| of an integer-valued 3-vector as a double-double (hi, lo): hi + lo = |m| to
+    ~1e-32 relative (the phase of j_l(|m|) at |m| = 10¹² needs |m| to better than 10⁻⁴)."""
+    from fractions import Fraction
+    s = sum(int(v) * int(v) for v in m)
+    if s == 0:
+        return 0.0, 0.0
+    hi = math.sqrt(float(s))
+    lo = float((Fraction(s) - Fraction(hi) ** 2) / (2 * Fraction(hi)))
+    return hi, lo
+
+
+def _spherical_jn(L, x, x_low=0.0):
+    """j_l(x + x_low) for l = 0 … L (x + x_low a double-double, x >= 0).
+
+    For x > 2L + 20 by the upward recurrence j_(l+1) = (2l + 1) j_l / x − j_(l−1) from
+    j_0 = sin x / x, j_1 = (j_0 − cos x)/x (stable for l < x), with sin and cos of the
+    double-double argument, so that the phase stays exact at x = 10¹²; SciPy's
+    ``spherical_jn`` otherwise (``tests/test_structure.py`` checks both against mpmath)."""
+    if not x > 2 * L + 20:
+        return spherical_jn(np.arange(L + 1), x + x_low)
+    sx, cx = math.sin(x), math.cos(x)
+    s_lo, c_lo = math.sin(x_low), math.cos(x_low)
+    sin_x, cos_x = sx * c_lo + cx * s_lo, cx * c_lo - sx * s_lo
+    j = np.empty(L + 1)
+    j[0] = sin_x / x
+    if L >= 1:
+        j[1] = (j[0] - cos_x) / x
+    for l in range(1, L):
+        j[l + 1] = (2 * l + 1) * j[l] / x - j[l - 1]
+    return j
+
+
+def _plane_wave_factor(x, m_norm, L, m_low=0.0):
+    """T(x) = Σ_(l <= L) (2l + 1) i^l j_l(|m|) P_l(x) at the nodes x = q̂·m̂ (complex),
+    |m| = m_norm + m_low."""
+    T = np.zeros(x.shape[0], dtype=np.complex128)
+    if m_norm == 0.0:
+        T += 1.0
+        return T
+    jl = _spherical_jn(L, m_norm, m_low)
+    if L == 0:
+        T += jl[0]
+        return T
+    il = (1j) ** (np.arange(L + 1) % 4)
+    c = (2.0 * np.arange(L + 1) + 1.0) * il * jl
+    p0 = np.ones_like(x)
+    p1 = x.copy()
+    T += c[0] * p0 + c[1] * p1
+    for l in range(1, L):  # (l + 1) P_(l+1) = (2l + 1) x P_l − l P_(l−1)
+        p0, p1 = p1, ((2 * l + 1) * x * p1 - l * p0) / (l + 1)
+        T += c[l + 1] * p1
+    return T
 
 
 # ----------------------------------------------------------------------------- finufft
@@ -262,8 +375,8 @@ def _blocks(X, S, eps, budget, ups=_UPSAMP):
 
 def structure_factors(pos, K, eps: float = EPS, grid_budget: float = _GRID_BUDGET,
                       progress: Callable[[int, int], None] | None = None,
-                      upsampfac: float = _UPSAMP) -> np.ndarray:
-    """S(K) = Σ_j e^{iK·r_j} at many wave vectors by type-3 NUFFT (finufft).
+                      upsampfac: float = _UPSAMP, centre=None) -> np.ndarray:
+    """S(K) = Σ_j e^{iK·(r_j − c)} at many wave vectors by type-3 NUFFT (finufft).
 
     Parameters
     ----------
@@ -280,6 +393,9 @@ def structure_factors(pos, K, eps: float = EPS, grid_budget: float = _GRID_BUDGE
         ``progress(blocks_done, blocks)``.
     upsampfac : float
         finufft upsampling, 2 (default) or 1.25 (grids 4.6× smaller, tolerance >= 1e-11).
+    centre : 3-vector, optional
+        Origin c of the phases (units of 1/k_L); default 0, i.e. S(K) = Σ_j e^{iK·r_j}.
+        Far from the origin, S about the cloud's own centre keeps its digits.
 
     Returns
     -------
@@ -302,6 +418,9 @@ def structure_factors(pos, K, eps: float = EPS, grid_budget: float = _GRID_BUDGE
     kc = 0.5 * (K.max(axis=0) + K.min(axis=0))
     S_half = np.maximum(0.5 * (K.max(axis=0) - K.min(axis=0)), 1e-3)
     k = _blocks(0.5 * (hi - lo), S_half, eps, grid_budget, upsampfac)
+    c0 = np.zeros(3) if centre is None else np.asarray(centre, dtype=np.float64).reshape(3)
+    if not np.all(np.isfinite(c0)):
+        raise ValueError(f"centre must be a finite 3-vector, got {centre!r}")
     out = np.zeros(K.shape[0], dtype=np.complex128)
     kx, ky, kz = (np.ascontiguousarray(K[:, d]) for d in range(3))
     if k == 1:
@@ -323,7 +442,7 @@ def structure_factors(pos, K, eps: float = EPS, grid_budget: float = _GRID_BUDGE
         x, y, z = (np.ascontiguousarray(sub[d] - c[d]) for d in range(3))
         s = _finufft.nufft3d3(x, y, z, np.ones(x.shape[0], dtype=np.complex128), kx, ky, kz,
                               eps=eps, isign=1, upsampfac=upsampfac, nthreads=_nthreads())
-        out += s * np.exp(1j * (K @ c))
+        out += s * np.exp(1j * (K @ (c - c0)))
         del x, y, z, s, sub
         if progress is not None:
             progress(n + 1, len(groups))
@@ -380,18 +499,25 @@ def gamma_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), eps: float = EPS,
     if _finufft is None:
         from .pairsum import fast_pair_sum
         return fast_pair_sum(pa, pb, p)[0]
-    axis, D, D_t = _band(pa, pb)
-    q, w = sphere_rule(*_rule_for(D, D_t), axis=axis)
+    rule = _rule(pa, pb)
+    q, w, x = _sphere_rule(rule.n_theta, rule.n_phi, rule.axis)
     K = q + np.array([0.0, 0.0, 1.0])
     w = w * _dipole_weight(p, q)
     n_tr = 1 if pb is None else 2
-    prog = None if progress is None else (lambda i, n, o=0: progress(o + i, n_tr * n))
-    Sa = structure_factors(pa, K, eps, grid_budget, prog)
+    prog = None if progress is None else (lambda i, n: progress(i, n_tr * n))
+    Sa = structure_factors(pa, K, eps, grid_budget, prog, centre=rule.ca)
     if pb is None:
         return complex(np.dot(w, Sa.real * Sa.real + Sa.imag * Sa.imag - pa.shape[1]))
+    del q
     prog_b = None if progress is None else (lambda i, n: progress(n + i, 2 * n))
-    Sb = structure_factors(pb, K, eps, grid_budget, prog_b)
-    return complex(np.dot(w, Sa * np.conj(Sb)))
+    Sb = structure_factors(pb, K, eps, grid_budget, prog_b, centre=rule.cb)
+    del K
+    np.conjugate(Sb, out=Sb)
+    np.multiply(Sa, Sb, out=Sa)
+    del Sb
+    # S_a S_b* = e^{iK·m} S̃_a S̃_b*, K = ẑ + q̂; e^{iq̂·m} -> T(q̂·m̂), one value per θ-node
+    T = np.repeat(_plane_wave_factor(x, rule.m_norm, rule.L, rule.m_low), rule.n_phi)
+    return complex(np.exp(1j * rule.m[2]) * np.dot(w * T, Sa))
 
 
 # ----------------------------------------------------------------------------- Ḡ (Ewald split)
@@ -495,13 +621,22 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
         return pairs / 9e7 + modes(a) / 4e6
 
     per_mode = _LONG_BYTES if clouds == 1 else _LONG_BYTES_2
-    grid = [x for x in np.geomspace(0.15, 6.0, 80) if per_mode * modes(x) <= grid_budget]
-    if not grid:
-        grid = [6.0]
+    widths = np.geomspace(0.15, 6.0, 80)
+    fit = [x for x in widths if per_mode * modes(x) <= grid_budget]
+    # a <= _A_MAX keeps the e^{a²/4} growth of both parts (and their cancellation) small;
+    # wider screenings only where the grid would not fit otherwise
+    grid = [x for x in fit if x <= _A_MAX] or fit[:1] or [6.0]
     best = float(grid[int(np.argmin([cost(x) for x in grid]))])
     return (best,) + cuts(best)
 
 
+#: Widest screening the balance picks when the grid fits: g_l and g_s each grow like
+#: e^{a²/4} (8·10³ at a = 6), and so does the rounding of g = g_l + g_s (measured: 9e-15 per
+#: pair at a = 6, 8e-16 at a = 4, k_L L = 30, N = 3000).
+_A_MAX = 4.0
+#: finufft tolerance of the long part's type-1 transforms (upsampling 1.25): the smallest
+#: without widening the kernel past finufft's 16 (1e-9 left 1.3e-13 per pair).
+_LONG_EPS = 3e-10
 _G_TOL = 1e-8  # Ewald tails of cloud_rates' Ḡ (measured error ~tol/10 relative)
 _LONG_BYTES = 48  # per mode of the long part: finufft type 1 at upsampling 1.25 (31) + S (16) + 1
 _LONG_BYTES_2 = 72  # between clouds: S_a is held while S_b is transformed (measured peak 11.2 GB
@@ -578,6 +713,13 @@ def _kernel_samples(o0, w0, o1, w1, o2, w2, R0, R1, R2, px, py, pz, dip, r_c, c0
                             acc += w * g
                 out[i0, i1, i2] = acc
     return out
+
+
+def _box_gap(pa, pb):
+    """Distance between the bounding boxes of two clouds (0 where they overlap)."""
+    gap = np.maximum(0.0, np.maximum(pa.min(axis=1) - pb.max(axis=1), pb.min(axis=1) - pa.max(axis=1)))
+    big = float(gap.max())
+    return big * float(np.linalg.norm(gap / big)) if big > 0.0 else 0.0
 
 
 def _separation_box(pa, pb):
@@ -829,6 +971,27 @@ def _short_part(pa, pb, p, split, r_near):
     return short, near, int(out[4])
 
 
+def _cross_density(pa, pb):
+    """n̄_ab = Σ_(i∈a) n_b(r_i)/N_a on a coarse grid over the overlap of the two bounding
+    boxes (k_L³): the density of b's atoms seen by a's; 0 for clouds apart (no grid spans
+    the separation)."""
+    lo = np.maximum(pa.min(axis=1), pb.min(axis=1))
+    hi = np.minimum(pa.max(axis=1), pb.max(axis=1))
+    h = float(max(np.ptp(pa, axis=1).max(), np.ptp(pb, axis=1).max(), 1e-9) / 24.0)
+    lo, hi = lo - h, hi + h
+    if np.any(hi <= lo):
+        return 0.0
+    dims = (np.floor((hi - lo) / h) + 1).astype(np.int64)
+
+    def counts(pos):
+        sel = np.all((pos >= lo[:, None]) & (pos <= hi[:, None]), axis=0)
+        idx = _grid(pos[:, sel], h, lo, dims)
+        lin = (idx[0] * dims[1] + idx[1]) * dims[2] + idx[2]
+        return np.bincount(lin, minlength=int(np.prod(dims))).astype(np.float64)
+
+    return float(counts(pa) @ counts(pb) / pa.shape[1] / h**3)
+
+
 def _mean_density(pos, h=None):
     """n̄ = Σ_i n(r_i)/N estimated on a coarse grid (k_L³)."""
     n = pos.shape[1]
@@ -895,17 +1058,21 @@ def g_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), eps: float = EPS, a_screen: flo
         return complex(fast_pair_sum(pa, pb, p)[1]), near, n_near
     from .pairsum import fast_pair_sum
     n_all = pa.shape[1] + (0 if pb is None else pb.shape[1])
-    dens = _mean_density(pa if pb is None else np.concatenate([pa, pb], axis=1))
+    # short-part pairs: n_all n̄ (4π/3) r_c³ ordered pairs (n̄ of b's atoms near a's between clouds)
+    dens = _mean_density(pa) if pb is None else _cross_density(pa, pb)
     ia, oa = _trim(pa)
     ib, ob = (None, None) if pb is None else _trim(pb)
     E = _separation_box(ia, ib)[2]
     a_s, r_c, q_max = ewald_parameters(n_all, dens, float(E.max()), a_screen, tol,
                                        clouds=1 if pb is None else 2)
     split = _split(a_s, max(r_c, near_radius), q_max)
-    long = _long_part(ia, ib, p, split, max(eps, 1e-9))  # upsampling 1.25: floor ~1e-11
+    long = _long_part(ia, ib, p, split, max(eps, _LONG_EPS))
     if progress is not None:
         progress(1, 2)
-    short, near, n_near = _short_part(ia, ib, p, split, near_radius)
+    if pb is None or _box_gap(ia, ib) < max(split.r_c, near_radius):
+        short, near, n_near = _short_part(ia, ib, p, split, near_radius)
+    else:  # no pair of the two boxes is within r_c: no short part, no near pairs
+        short, near, n_near = 0j, 0j, 0
     total = complex(long) + short
     # the outliers (beyond the trimmed box) against everything, by the exact pair kernel
     pieces = []
@@ -1058,16 +1225,31 @@ def _request_extent(shape, kL, n):
     return 0.5 * kL, 0.5 * math.sqrt(3.0) * kL
 
 
+def _gamma_rule_plan(shape, kL, kR, atoms):
+    """(n_theta, n_phi) of a Γ̄ request's direction rule, from its inputs alone: an upper
+    bound of what :func:`_rule` picks for the drawn clouds (ρ the 1 − 1e-3 quantile of the
+    largest distance from the centre, plus √3/2 for the integer centres between clouds;
+    between clouds L = L_f, the largest it can be, whatever the separation)."""
+    _, rho = _request_extent(shape, kL, atoms)
+    if kR is None:
+        n_theta, n_phi, _ = _degrees(rho, rho, rho, rho, 0.0)
+        return n_theta, n_phi
+    rho += 0.5 * math.sqrt(3.0)
+    n_theta, n_phi, _ = _degrees(rho, rho, rho, rho, math.inf)
+    return n_theta, n_phi
+
+
 def _structure_plan(shape, kL, kR, atoms, eps=EPS, grid_budget=_GRID_BUDGET):
-    """(grid bytes per transform, grid points in all, transforms, nodes) of a Γ̄ request."""
-    X, rho = _request_extent(shape, kL, atoms)
-    D = 2.0 * rho + (0.0 if kR is None else float(kR))
-    M = int(np.prod(_rule_for(D, 2.0 * rho)))
+    """(grid bytes per transform, grid points in all, transforms, nodes, n_theta) of a Γ̄
+    request.  Nothing here depends on k_L R: the rule about the clouds' own centres has the
+    same size at every separation."""
+    X, _ = _request_extent(shape, kL, atoms)
+    n_theta, n_phi = _gamma_rule_plan(shape, kL, kR, atoms)
     S = np.ones(3)
     k = _blocks(np.full(3, X), S, eps, grid_budget)
     per = _grid_bytes(np.full(3, X / k), S, eps)
     clouds = 1 if kR is None else 2
-    return per, clouds * k**3 * per / 16.0, clouds * k**3, M
+    return per, clouds * k**3 * per / 16.0, clouds * k**3, n_theta * n_phi, n_theta
 
 
 def _g_plan(shape, kL, kR, atoms, tol=_G_TOL):
@@ -1080,27 +1262,49 @@ def _g_plan(shape, kL, kR, atoms, tol=_G_TOL):
         if int(_TRIM * atoms + 0.5) > 0:  # the Ewald box leaves the outliers out (_trim)
             X = min(X, sigma * float(norm.isf(_TRIM)))
         dens = atoms / ((4.0 * math.pi) ** 1.5 * sigma**3)
+        if kR is not None:  # b's atoms near a's: the separation law at R, exp(−R²/2L²)
+            dens *= math.exp(-min(float(kR) ** 2 / (2.0 * kL * kL), 745.0))
     else:
         dens = atoms / kL**3
+        if kR is not None:  # overlap of two cubes R apart, at most 1 − R/(√3 L)
+            dens *= max(0.0, 1.0 - float(kR) / (math.sqrt(3.0) * kL))
     a, r_c, q_max = ewald_parameters(n_all, dens, 2.0 * X, tol=tol, clouds=1 if kR is None else 2)
     M, _ = _long_modes(np.full(3, 2.0 * X), a, q_max)
     pairs = n_all * dens * (4.0 * math.pi / 3.0) * r_c**3
     return a, r_c, q_max, float(np.prod(M.astype(np.float64))), pairs
 
 
+#: Fast pair kernel, seconds per N² at 2.2·10⁸ pairs/s (quiet 2-core machine): inside one
+#: cloud N(N−1)/2 pairs, between clouds N².
+_PAIR_S_INTRA = 2.3e-9
+_PAIR_S_INTER = 4.5e-9
+
+
 def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: int = 1000,
                       shape: str = "gaussian", with_g: bool = False) -> float:
-    """Predicted wall time of one replica's Γ̄ (and Ḡ: always for "pairs", with ``with_g``
-    for "structure") on the 2-core machine.
+    """Predicted wall time (s) of one replica's pair sums on a quiet 2-core machine: Γ̄
+    (S_γ), and Ḡ (S_g) always for "pairs" and with ``with_g`` for "structure".
 
-    Models fitted to ``benchmarks/structure.py`` on the shared development machine:
-    the fast pair kernel costs 8.3e-9 s × N² inside one cloud (N(N−1)/2 pairs) and
-    1.65e-8 s × N² between clouds; the structure-factor engine
-    0.05 s + 3.5e-6 s per atom and transform + 6e-8 s per finufft grid point
-    (spreading and inner grids, all blocks) + 1e-6 s per node and transform; its Ḡ
-    (Ewald split) 1.1e-8 s per ordered pair within r_c + 2.5e-7 s per grid mode
-    (:func:`ewald_parameters`; measured 34 s against a predicted 34 s for N = 10⁵ at
-    k_L L = 10).
+    What it predicts: the seconds of ``pairsum.fast_pair_sum`` (engine "pairs") or of
+    :func:`gamma_pair_sum` (+ :func:`g_pair_sum` with ``with_g``) on the clouds such a
+    request draws, from the request alone (the drawing itself, the near-pair sums and the
+    interpreter start are not included).  It does not depend on k_L R beyond the overlap of
+    the clouds (Ḡ's short part): the direction rule about the clouds' own centres and the
+    Ewald grid have the same size at every separation.  Models, fitted to
+    ``benchmarks/structure.py`` and ``benchmarks/structure_memory.py``
+    (``benchmarks/README.md``):
+
+    - fast pair kernel: 2.2·10⁸ pairs per s (quiet machine), i.e. 2.3e-9 s × N² inside one
+      cloud (N(N−1)/2 pairs) and 4.5e-9 s × N² between clouds (N² pairs);
+    - structure factors: 0.05 s + 3.5e-6 s per atom and transform + 6e-8 s per finufft
+      grid point (spreading and inner grids, all blocks) + 1e-6 s per node and transform
+      (the nodes: the rule of :func:`_gamma_rule_plan`, an upper bound of the drawn one)
+      + 3e-8 s × n_θ² for the Gauss–Legendre nodes beyond n_θ = 100;
+    - its Ḡ (Ewald split): 1.1e-8 s per ordered pair within r_c + 2.5e-7 s per grid mode
+      (:func:`ewald_parameters`).
+
+    A loaded machine is slower (the benchmarks give measured/predicted ratios); callers
+    that run on more or fewer threads scale it themselves.
 
     Parameters
     ----------
@@ -1123,12 +1327,14 @@ def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: in
     """
     atoms = int(atoms)
     if engine == "pairs":
-        return (8.3e-9 if kR is None else 1.65e-8) * float(atoms) ** 2
+        return (_PAIR_S_INTRA if kR is None else _PAIR_S_INTER) * float(atoms) ** 2
     if engine != "structure":
         raise ValueError(f"engine must be 'structure' or 'pairs', got {engine!r}")
-    _, points, transforms, M = _structure_plan(shape, kL, kR, atoms)
+    _, points, transforms, M, n_theta = _structure_plan(shape, kL, kR, atoms)
     clouds = 1 if kR is None else 2
     t = 0.05 + 3.5e-6 * atoms * clouds + 6e-8 * points + 1e-6 * M * transforms
+    if n_theta > 100:  # roots_legendre is O(n²)
+        t += 3e-8 * n_theta * n_theta
     if with_g:
         _, _, _, modes, pairs = _g_plan(shape, kL, kR, atoms)
         t += pairs / 9e7 + modes / 4e6
@@ -1138,14 +1344,20 @@ def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: in
 def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str = "gaussian",
                     engine: str = "structure", with_g: bool = False,
                     grid_budget: float = _GRID_BUDGET) -> int:
-    """Peak memory (bytes) of one ``cloud_rates`` request, from its inputs alone.
+    """Peak memory (bytes) of one realised-cloud request, from its inputs alone.
 
-    Replicas run one after another, so the peak does not grow with their number::
+    What it bounds: the peak resident memory of a process that draws the clouds of a
+    replica and runs the engine on them (``pairsum.fast_pair_sum``, or :func:`gamma_pair_sum`
+    and with ``with_g`` :func:`g_pair_sum`), interpreter and libraries included;
+    ``benchmarks/structure_memory.py`` checks it against the measured peak (``ru_maxrss``)
+    for N = 10³ … 10⁷ at separations 0 … 10⁵.  Nothing in it grows with k_L R (the direction
+    rule and the Ewald grid do not).  Replicas run one after another, so the peak does not
+    grow with their number::
 
         bytes = 256 MiB (interpreter and libraries)
               + 120 N            (both clouds drawn as (N, 3) arrays, with the draw's temporaries)
               + 24 N c           (SoA copies of the c clouds used, c = 1 inside one cloud, 2 between)
-              + structure:  88 N + G + 72 M   (finufft per atom, its grids G <= grid_budget, M nodes)
+              + structure:  88 N + G + 256 M  (finufft per atom, its grids G <= grid_budget, M nodes)
                 pairs:      16 N c            (cos, sin of the probe phase)
               + with_g:     112 N c           (cell list: sorted copies, cells)
                             + 48 M³           (structure: the Ewald long part's grid, M modes per axis;
@@ -1178,7 +1390,7 @@ def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str =
     c = 1 if kR is None else 2
     total = _BASE_BYTES + 120 * N + 24 * N * c
     if engine == "structure":
-        per, _, _, M = _structure_plan(shape, kL, kR, N, grid_budget=grid_budget)
+        per, _, _, M, _ = _structure_plan(shape, kL, kR, N, grid_budget=grid_budget)
         total += _ATOM_BYTES * N + per + _NODE_BYTES * M
     else:
         total += 16 * N * c
