@@ -14,7 +14,8 @@ import math
 
 from . import _checks
 
-__all__ = ["Geometry", "Cloud", "SHAPES", "CLOUD_SHAPES", "CS_D2_WAVELENGTH"]
+__all__ = ["Geometry", "Cloud", "SHAPES", "CLOUD_SHAPES", "CS_D2_WAVELENGTH", "read_geometry",
+           "geometry_from_dict"]
 
 #: Cloud shapes of the paper's shorthand: the Gaussian (per-axis standard deviation L/√2) and a
 #: uniform cube of side L.
@@ -334,3 +335,93 @@ def _shorthand(clouds, probe, p):
         out["R_dir"] = _Z if R == 0.0 else tuple(
             float(x) for x in _checks.unit_vector(II.centre, "centre"))
     return out
+
+
+# ----------------------------------------------------------------------------- geometry files
+
+#: Keys of a geometry file: top level, and per cloud section ([I], [II]).
+FILE_KEYS = ("probe", "dipole", "wavelength", "I", "II")
+CLOUD_KEYS = ("shape", "kL", "L", "axes", "centre", "waist", "N")
+
+
+def read_geometry(path) -> Geometry:
+    """The :class:`Geometry` of a TOML geometry file (``--geometry FILE``).
+
+    ::
+
+        probe = [0, 0, 1]              # k̂ (normalised); default [0, 0, 1]
+        dipole = ["1", "1j", "0"]      # p̂: numbers, or strings Python parses as complex; "none"
+        wavelength = 852.347e-9        # metres, for lengths given as L (default: Cs D2)
+        [I]
+        shape = "gaussian"             # gaussian | box | cylinder
+        kL = [2, 3, 6]                 # k_L L₁, L₂, L₃ along the cloud's axes (one number: all
+                                       # equal); or L = [...] in metres
+        axes = [[1,0,0],[0,1,0],[0,0,1]]   # rows: axes 1, 2, 3 in lab coordinates
+        centre = [0, 0, 0]             # in units of 1/k_L (with L: metres)
+        waist = 2.0                    # optional probe waist (same length unit)
+        N = 300                        # optional atoms in this cloud
+        [II]                           # optional second cloud, same keys
+
+    Raises
+    ------
+    ValueError
+        One line naming the key (``[II].axes: rows are not orthonormal``), the file, or the
+        TOML syntax error.
+    """
+    from pathlib import Path
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.load(fh)
+    except OSError as exc:
+        raise ValueError(f"geometry: cannot read {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"geometry: {path} is not TOML ({exc})") from None
+    return geometry_from_dict(doc)
+
+
+def geometry_from_dict(doc: dict) -> Geometry:
+    """:func:`read_geometry` of a parsed document (a dict with the file's keys)."""
+    if not isinstance(doc, dict):
+        raise TypeError("geometry: the document must be a table of keys")
+    unknown = sorted(set(doc) - set(FILE_KEYS))
+    if unknown:
+        raise ValueError(f"{unknown[0]}: unknown key (known: {', '.join(FILE_KEYS)})")
+    if "I" not in doc:
+        raise ValueError("[I]: the file needs a section [I] (cloud I)")
+    lam = _checks.number(doc.get("wavelength", CS_D2_WAVELENGTH), "wavelength", 0.0, lo_open=True)
+    clouds = [_cloud_from(doc[s], s, lam) for s in ("I", "II") if s in doc]
+    dipole = doc.get("dipole", [1, 0, 0])
+    if isinstance(dipole, str) and dipole.strip().lower() == "none":
+        dipole = None
+    return Geometry.of(*clouds, probe=doc.get("probe", _Z), p_hat=dipole)
+
+
+def _cloud_from(section, name, wavelength):
+    if not isinstance(section, dict):
+        raise ValueError(f"[{name}]: must be a table of keys")
+    unknown = sorted(set(section) - set(CLOUD_KEYS))
+    if unknown:
+        raise ValueError(f"[{name}].{unknown[0]}: unknown key (known: {', '.join(CLOUD_KEYS)})")
+    kw = {k: section[k] for k in ("shape", "axes", "centre", "waist", "N") if k in section}
+    if ("kL" in section) == ("L" in section):
+        raise ValueError(f"[{name}].kL: give the sizes as kL (units of 1/k_L) or as L (metres)")
+    try:
+        if "L" in section:  # metres: every length of the section
+            k = 2.0 * math.pi / wavelength
+            L = _checks.sizes(section["L"], "L", 0.0, math.inf)
+            kw["kL"] = tuple(k * x for x in L)
+            if "centre" in kw:
+                kw["centre"] = [k * float(x) for x in _vector(kw["centre"], "centre")]
+            if kw.get("waist") is not None:
+                kw["waist"] = k * _checks.number(kw["waist"], "waist", 0.0, lo_open=True)
+        else:
+            kw["kL"] = section["kL"]
+        return Cloud(**kw)
+    except (TypeError, ValueError) as exc:  # the message starts with the field's name
+        raise type(exc)(f"[{name}].{exc}") from None

@@ -89,3 +89,73 @@ def test_shorthand_and_clouds_are_not_mixed():
 def test_estimators_refuse_what_they_do_not_cover_yet_before_any_work():
     with pytest.raises(ValueError, match="^geometry: "):
         lehmberg.rates(Geometry.of(Cloud(kL=(5, 5, 20))), "planewave")
+
+
+# --- geometry files ------------------------------------------------------------------------
+
+PAPER = """
+[I]
+kL = 10
+[II]
+kL = 10
+centre = [0, 0, 30]
+"""
+
+
+def _file(tmp_path, text, name="g.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_a_geometry_file_of_the_paper_set_up_gives_the_shorthand_numbers(cli, tmp_path):
+    import json
+
+    status, out, err = cli("rates", "--geometry", _file(tmp_path, PAPER), "--json")
+    assert status == 0, err
+    status2, out2, _ = cli("rates", "--kL", "10", "--kR", "30", "--json")
+    a, b = json.loads(out), json.loads(out2)
+    assert a.keys() == b.keys() == {"intra", "inter"}
+    for key in a:
+        assert a[key]["Gamma_ij"] == b[key]["Gamma_ij"] and a[key]["g_bar"] == b[key]["g_bar"]
+
+
+def test_file_in_metres_and_complex_dipole(tmp_path):
+    from lehmberg.geometry import read_geometry
+
+    g = read_geometry(_file(tmp_path, 'dipole = ["1", "1j", "0"]\nwavelength = 1e-6\n'
+                                      '[I]\nL = [1e-6, 1e-6, 2e-6]\nwaist = 1e-6\n'))
+    assert g.I.kL == pytest.approx((2 * math.pi, 2 * math.pi, 4 * math.pi))
+    assert g.I.waist == pytest.approx(2 * math.pi)
+    assert isinstance(g.p_hat[1], complex)
+    assert read_geometry(_file(tmp_path, 'dipole = "none"\n[I]\nkL = 3\n', "n.toml")) == \
+        Geometry(3.0, p_hat=None)
+
+
+@pytest.mark.parametrize("text, message", [
+    (PAPER.replace("centre = [0, 0, 30]", "axes = [[1,0,0],[0,1,0],[0,1,1]]"),
+     "[II].axes: rows are not orthonormal"),
+    (PAPER.replace("kL = 10\n[II]", "kL = -1\n[II]"), "[I].kL must be >= 0.001"),
+    (PAPER + "colour = 1\n", "[II].colour: unknown key"),
+    ("shape = 1\n" + PAPER, "shape: unknown key"),
+    ("[II]\nkL = 3\n", "[I]: the file needs a section [I]"),
+    ("[I]\nkL = 3\nL = 1e-6\n", "[I].kL: give the sizes as kL"),
+    ('dipole = [0, 0, 0]\n[I]\nkL = 3\n', "p_hat must not be the zero vector"),
+    ('probe = [0, 0, "z"]\n[I]\nkL = 3\n', "probe must be a 3-vector"),
+    ("[I]\nkL = 3\nwaist = 0\n", "[I].waist must be > 0"),
+    ("[I\nkL = 3\n", "is not TOML"),
+])
+def test_bad_geometry_file_one_line_exit_2_nothing_written(cli, tmp_path, text, message):
+    out = tmp_path / "out.nc"
+    status, stdout, err = cli("rates", "--geometry", _file(tmp_path, text), "--out", str(out))
+    assert status == 2 and stdout == "" and not out.exists()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("lehmberg rates: error: argument --geometry: ") and message in lines[0]
+
+
+def test_geometry_file_excludes_the_shorthand_options(cli, tmp_path):
+    status, _, err = cli("rates", "--geometry", _file(tmp_path, PAPER), "--p-hat", "0", "1", "0")
+    assert status == 2 and "not with --p-hat" in err
+    status, _, err = cli("rates", "--geometry", _file(tmp_path, PAPER), "--kL", "3")
+    assert status == 2 and "not allowed with argument" in err

@@ -154,32 +154,43 @@ def unit_vector(values, option):
             from None
 
 
-def add_geometry_options(p, one_cloud_only=False, required=True):
-    """Options of every command that describes the two-cloud geometry (made by :func:`geometry`)."""
-    p.add_argument("--shape", choices=["gaussian", "cube"], default="gaussian",
+def add_geometry_options(p, one_cloud_only=False, required=True, geometry_file=True):
+    """Options of every command that describes the geometry (made by :func:`geometry`): the
+    paper's shorthand (--kL/--L, --kR/--R, --R-dir, --p-hat, --shape) or a geometry file."""
+    p.add_argument("--shape", choices=["gaussian", "cube"], default=None,
                    help="cloud shape (default gaussian: per-axis std L/√2)")
     size = p.add_mutually_exclusive_group(required=required)
     size.add_argument("--kL", type=positive_float, help=f"k_L L, the cloud size, in "
                       f"[{KL_RANGE[0]:g}, {KL_RANGE[1]:g}]")
     size.add_argument("--L", type=positive_float, metavar="METRES",
                       help="cloud size L in metres (with --wavelength; instead of --kL)")
+    if geometry_file:
+        size.add_argument("--geometry", metavar="FILE",
+                          help="a TOML geometry file: clouds of their own shape, sizes, axes, "
+                               "centres, waists and N, the probe direction and a complex dipole "
+                               "(docs/geometry.md); instead of the options of the paper's set-up")
     if not one_cloud_only:
         dist = p.add_mutually_exclusive_group()
         dist.add_argument("--kR", type=nonnegative_float, default=None,
                           help=f"k_L R <= {KR_MAX:g}, distance of cloud II (absent: one cloud only)")
         dist.add_argument("--R", type=nonnegative_float, default=None, metavar="METRES",
                           help="distance of cloud II in metres (instead of --kR)")
-        p.add_argument("--R-dir", nargs=3, type=finite_float, default=[0.0, 0.0, 1.0],
+        p.add_argument("--R-dir", nargs=3, type=finite_float, default=None,
                        metavar=("X", "Y", "Z"), help="direction of R (default 0 0 1, along the probe)")
-    p.add_argument("--wavelength", type=positive_float, default=852.347e-9, metavar="METRES",
+    p.add_argument("--wavelength", type=positive_float, default=None, metavar="METRES",
                    help="probe wavelength for --L and --R (default 852.347e-9, the Cs D2 line)")
-    p.add_argument("--p-hat", nargs="+", default=["1", "0", "0"], metavar="X Y Z|none",
+    p.add_argument("--p-hat", nargs="+", default=None, metavar="X Y Z|none",
                    help="dipole direction (default 1 0 0); 'none' drops the dipole factor "
                         "(kernels (3/2) sin x/x, −(3/2) cos x/x, as the paper does between clouds)")
 
 
+_SHORTHAND = ("shape", "kR", "R", "R_dir", "wavelength", "p_hat")
+
+
 def p_hat(values):
-    """The --p-hat option: three numbers, or 'none' (no dipole factor)."""
+    """The --p-hat option: three numbers, or 'none' (no dipole factor); default x̂."""
+    if values is None:
+        return [1.0, 0.0, 0.0]
     if len(values) == 1 and values[0].strip().lower() == "none":
         return None
     if len(values) != 3:
@@ -197,31 +208,55 @@ def geometry(args):
     """The validated :class:`lehmberg.Geometry` of the geometry options.
 
     Physical lengths (--L, --R in metres) are converted here, once, to
-    k_L L = 2πL/λ and k_L R = 2πR/λ.
+    k_L L = 2πL/λ and k_L R = 2πR/λ.  ``--geometry FILE`` reads a geometry file
+    (:func:`lehmberg.geometry.read_geometry`) and excludes the shorthand's options.
     """
-    from ..geometry import Geometry
+    from ..geometry import CS_D2_WAVELENGTH, Geometry, read_geometry
 
-    kw = dict(p_hat=p_hat(args.p_hat), shape=args.shape)
+    if getattr(args, "geometry", None) is not None:
+        given = [n for n in _SHORTHAND if getattr(args, n, None) is not None]
+        if given:
+            raise CLIError(f"argument --geometry: not with --{given[0].replace('_', '-')} (the "
+                           "file describes the whole set-up)")
+        try:
+            return read_geometry(args.geometry)
+        except (TypeError, ValueError) as exc:
+            raise CLIError(f"argument --geometry: {exc}") from None
+    kw = dict(p_hat=p_hat(args.p_hat), shape=args.shape or "gaussian")
     if getattr(args, "R_dir", None) is not None:
         kw["R_dir"] = unit_vector(args.R_dir, "--R-dir")
     if kw["p_hat"] is not None:
         kw["p_hat"] = unit_vector(kw["p_hat"], "--p-hat")
+    wavelength = args.wavelength if args.wavelength is not None else CS_D2_WAVELENGTH
     try:
         if args.L is not None or getattr(args, "R", None) is not None:
             if args.L is None:
                 raise CLIError("argument --R: needs --L (metres), not --kL")
-            return Geometry.from_lengths(args.L, getattr(args, "R", None), args.wavelength, **kw)
+            return Geometry.from_lengths(args.L, getattr(args, "R", None), wavelength, **kw)
         return Geometry(kL=args.kL, kR=getattr(args, "kR", None), **kw)
     except ValueError as exc:
         raise CLIError("argument --" + str(exc).replace(" must", ": must", 1)) from None
 
 
+def pairs_of(geo):
+    """The pairs of clouds a command reports, as {key: Geometry}: ``intra`` (I, I), ``inter``
+    (I, II) with two clouds, ``intra_II`` (II, II) when cloud II differs from cloud I."""
+    out = {"intra": geo.single()}
+    if geo.II is not None:
+        out["inter"] = geo
+        if not geo.identical:
+            out["intra_II"] = geo.single("II")
+    return out
+
+
 def geometry_inputs(args, geo):
     """The inputs recorded with every result of a geometry."""
     out = geo.as_dict()
+    if getattr(args, "geometry", None) is not None:
+        out["geometry_file"] = str(args.geometry)
     if args.L is not None:
         out.update(L_metres=args.L, R_metres=getattr(args, "R", None),
-                   wavelength_metres=args.wavelength)
+                   wavelength_metres=args.wavelength if args.wavelength is not None else 852.347e-9)
     return out
 
 

@@ -27,7 +27,7 @@ def register(subparsers):
     depth.add_argument("--d", type=c.positive_float, help="optical depth of one ensemble (<= 1e8)")
     depth.add_argument("--N", type=c.positive_float,
                        help="atoms per ensemble (<= 1e15, with --kL or --L): d = N Γ̄_I,I")
-    c.add_geometry_options(p, required=False)
+    c.add_geometry_options(p, required=False, geometry_file=False)
     add_estimator_options(p, option="--rates-method")
     p.add_argument("--model", choices=["two-level", "three-level", "gaussian"], default="two-level")
     p.add_argument("--Z", type=c.finite_float, default=None,
@@ -121,8 +121,8 @@ def validate(args):
     if args.N is not None:
         _library(k.real, "--N", args.N, "N", 0.0, k.N_MAX, lo_open=True)
     if args.d is not None:  # geometry and estimator options mean nothing with a given d
-        for opt, default in (("--p-hat", ["1", "0", "0"]), ("--R-dir", [0.0, 0.0, 1.0]),
-                             ("--shape", "gaussian"), ("--wavelength", 852.347e-9),
+        for opt, default in (("--p-hat", None), ("--R-dir", None),
+                             ("--shape", None), ("--wavelength", None),
                              ("--rates-method", "auto"), ("--samples", None), ("--atoms", None),
                              ("--replicas", None), ("--rel-err", None), ("--seed", 0)):
             if getattr(args, opt.lstrip("-").replace("-", "_")) != default:

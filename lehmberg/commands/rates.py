@@ -61,15 +61,15 @@ def estimate(args, geo, method_option="method"):
     kw = dict(method=getattr(args, method_option), samples=args.samples, rel_err=args.rel_err,
               seed=args.seed, atoms=args.atoms, replicas=args.replicas,
               with_g=True if getattr(args, "with_g", False) else None)
-    pairs = [geo.single()] + ([geo] if geo.kR is not None else [])
+    pairs = c.pairs_of(geo)
     try:
-        plans = [plan_cost(g, **kw) for g in pairs]  # every limit before any work
+        plans = {key: plan_cost(g, **kw) for key, g in pairs.items()}  # every limit before any work
     except ValueError as exc:
         raise c.CLIError(c.as_option(str(exc), {"method": method_option.replace("_", "-")})) from None
     results = {}
-    for g, plan in zip(pairs, plans):
-        with c.progress(g.pair, "step") as progress:  # warnings: cli._show_warning, one line
-            results[g.pair] = execute(plan, progress)
+    for key, plan in plans.items():
+        with c.progress(key, "step") as progress:  # warnings: cli._show_warning, one line
+            results[key] = execute(plan, progress)
     return results
 
 
@@ -110,6 +110,18 @@ def report(args, results, recorded, title):
         print(f"wrote {args.out}")
 
 
+def _vec(v):
+    return "(" + ", ".join(c.fmt(x, 4) for x in v) + ")"
+
+
+def _describe(cloud):
+    sizes = c.fmt(cloud.kL[0]) if cloud.isotropic else " × ".join(c.fmt(x) for x in cloud.kL)
+    text = f"{cloud.shape} k_L L = {sizes} at {_vec(cloud.centre)}"
+    if cloud.waist is not None:
+        text += f", waist k_L w = {c.fmt(cloud.waist)}"
+    return text
+
+
 def _pm(value, err, missing):
     return missing if math.isnan(value) else c.fmt_pm(value, err)
 
@@ -119,18 +131,25 @@ def table(results, N=None):
 
     first = next(iter(results.values()))
     geo = first.geometry
-    lines = [f"k_L L = {c.fmt(geo.kL)}"
-             + (f", k_L R = {c.fmt(results['inter'].geometry.kR)}" if "inter" in results else "")
-             + f", {geo.shape} clouds"
-             + (", no dipole factor" if geo.p_hat is None else "")
+    whole = results["inter"].geometry if "inter" in results else geo
+    if whole.paper:
+        head = (f"k_L L = {c.fmt(geo.kL)}"
+                + (f", k_L R = {c.fmt(whole.kR)}" if "inter" in results else "")
+                + f", {geo.shape} clouds")
+    else:
+        head = "; ".join(f"cloud {n}: {_describe(cl)}" for n, cl in (("I", whole.I), ("II", whole.II))
+                         if cl is not None) + f"; probe k̂ = {_vec(whole.probe)}"
+    lines = [head + (", no dipole factor" if geo.p_hat is None else "")
              + "; rates in units of Γ, value(error) with the error in the last digits"]
+    labels = {"intra": "inside cloud I (I,I)", "inter": "between clouds (I,II)",
+              "intra_II": "inside cloud II (II,II)"}
+    missing = "not computed (see --with-g and --method)"
     for which, est in results.items():
-        label = {"intra": "inside cloud I (I,I)", "inter": "between clouds (I,II)"}[which]
-        lines.append(f"  {label}  [{est.method}; {est.error_kind}; {est.n_samples:,} samples/evaluations]")
-        a = asymptote(geo.kL)
-        missing = "not computed (see --with-g and --method)"
-        lines.append(f"    Gamma_ij  = {_pm(est.Gamma_ij, est.Gamma_ij_err, missing):<26}"
-                     f" paper 3/(4(k_L L)^2) = {c.fmt(a)}")
+        lines.append(f"  {labels[which]}  [{est.method}; {est.error_kind}; {est.n_samples:,} "
+                     "samples/evaluations]")
+        a = asymptote(est.geometry.kL) if est.geometry.paper else None
+        paper = f" paper 3/(4(k_L L)^2) = {c.fmt(a)}" if a is not None else ""
+        lines.append(f"    Gamma_ij  = {_pm(est.Gamma_ij, est.Gamma_ij_err, missing):<26}{paper}")
         lines.append(f"    G_ij      = {_pm(est.G_ij, est.G_ij_err, missing)}")
         lines.append(f"    gamma_bar = {c.fmt_pm(est.gamma_bar.real, est.gamma_bar_err.real)}"
                      f" + i {c.fmt_pm(est.gamma_bar.imag, est.gamma_bar_err.imag)}")
@@ -141,7 +160,8 @@ def table(results, N=None):
                          f" + i {c.fmt_pm(est.g_bar.imag, est.g_bar_err.imag)}")
         if N is not None:
             d, derr = est.d(N)
-            lines.append(f"    d = N Gamma_ij = {c.fmt_pm(d, derr)}   (paper: {c.fmt(N * a)})")
+            lines.append(f"    d = N Gamma_ij = {c.fmt_pm(d, derr)}"
+                         + (f"   (paper: {c.fmt(N * a)})" if a is not None else ""))
         if est.target_met is not None:
             lines.append(f"    relative error {est.rel_err():.2g}: target "
                          f"{'met' if est.target_met else 'NOT met within the sample cap'}")

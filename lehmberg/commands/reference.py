@@ -22,18 +22,17 @@ def register(subparsers):
 
 
 def run(args):
-    from ..estimators import plan_cost, rates
+    from ..estimators import execute, plan_cost
 
     geo = c.geometry(args)
-    if geo.shape != "gaussian":
+    if any(cl is not None and cl.shape != "gaussian" for cl in (geo.I, geo.II)):
         raise c.CLIError("argument --shape: the quadrature reference covers gaussian clouds only "
                          "(use lehmberg rates for cubes)")
     c.check_out(args)
-    pairs = [geo.single()] + ([geo] if geo.kR is not None else [])
+    pairs = c.pairs_of(geo)
     try:
-        for g in pairs:
-            plan_cost(g, "reference")
-        results = {g.pair: rates(g, "reference") for g in pairs}
+        plans = {key: plan_cost(g, "reference") for key, g in pairs.items()}
+        results = {key: execute(plan) for key, plan in plans.items()}
     except ValueError as exc:
         raise c.CLIError(str(exc)) from None
     recorded = c.geometry_inputs(args, geo)
