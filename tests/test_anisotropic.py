@@ -165,8 +165,8 @@ def test_anisotropic_against_r_space(inter):
         out = rates(cov_a, k_hat=k, p_hat=p)
         S, m = 2 * cov_a, np.zeros(3)
     gam, g = _r_space(S, m, k, p)
-    _close(out.gamma_bar, out.gamma_bar_err, gam, 0, 1e-8)
-    _close(out.g_bar, out.g_bar_err, g, 0, 1e-8)
+    _close(out.gamma_bar, out.gamma_bar_err, gam, 0, 1e-10)  # measured: 1e-12 and 1e-14
+    _close(out.g_bar, out.g_bar_err, g, 0, 1e-10)
 
 
 def test_large_gaussian_law():
@@ -213,7 +213,7 @@ def test_waist_against_monte_carlo():
     mc = vals.mean() / math.sqrt(np.mean(ua2) * np.mean(ub2))
     err = (vals.real.std(ddof=1) + 1j * vals.imag.std(ddof=1)) / math.sqrt(batches) \
         / math.sqrt(np.mean(ua2) * np.mean(ub2))
-    agree_complex(out.gamma_bar, err + 0 * 1j, mc, out.gamma_bar_err)
+    agree_complex(out.gamma_bar, err, mc, out.gamma_bar_err)
     eta_a_mc = np.mean(ua) ** 2 / np.mean(ua2)
     eta_err = 2 * np.std(ua, ddof=1) / math.sqrt(batches) / np.mean(ua)  # dominant term
     assert abs(out.eta_a - eta_a_mc) <= 4 * eta_err * eta_a_mc
