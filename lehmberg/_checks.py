@@ -124,12 +124,9 @@ def dipole(v, name="p_hat", allow_none=True):
     """
     if v is None and allow_none:
         return None
-    try:  # a real vector: exactly unit_vector's (the paper's set-up keeps its numbers)
-        return tuple(float(x) for x in unit_vector(v, name))
-    except (TypeError, ValueError) as exc:
-        real_error = exc
     if isinstance(v, str) or not hasattr(v, "__len__") or len(v) != 3:
-        raise real_error
+        unit_vector(v, name)  # raises its message for a non-vector
+        raise TypeError(f"{name} must be a 3-vector of (complex) numbers, got {v!r}")
     parts = []
     for x in v:
         if isinstance(x, (bool, np.bool_)):
@@ -141,6 +138,8 @@ def dipole(v, name="p_hat", allow_none=True):
     a = np.array(parts, dtype=np.complex128)
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name} must be a finite 3-vector, got {v!r}")
+    if not np.any(a.imag):  # a real vector: exactly unit_vector's (the paper's numbers)
+        return tuple(float(x) for x in unit_vector(a.real, name))
     big = float(np.max(np.abs(a.view(np.float64))))
     if big == 0.0:
         raise ValueError(f"{name} must not be the zero vector")

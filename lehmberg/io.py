@@ -166,11 +166,13 @@ def put(ds, name: str, values, dims=(), long_name: str = "", units: str = "1", e
 
 
 def put_rates(ds, results: dict, N=None):
-    """The rates of :class:`lehmberg.Rates` per pair of clouds on a dimension ``pair``."""
+    """The rates of :class:`lehmberg.Rates` per pair of clouds on a dimension ``pair``
+    (``N``: atoms for d = N Γ_ij, one number or one per pair)."""
     pairs = list(results)
     ds = ds.assign_coords(pair_name=("pair", np.array(pairs, dtype=object),
                                      {"long_name": "pair of clouds: intra = atoms i, j in cloud I; "
-                                                   "inter = i in cloud I, j in cloud II"}))
+                                                   "inter = i in cloud I, j in cloud II; "
+                                                   "intra_II = i, j in cloud II"}))
     est = [results[p] for p in pairs]
     kind = est[0].error_kind
     unit = "in units of Gamma"
@@ -186,9 +188,17 @@ def put_rates(ds, results: dict, N=None):
         [e.G_ij_err for e in est], kind, coordinates="pair_name")
     put(ds, "n_samples", [e.n_samples for e in est], ("pair",),
         "samples (Monte Carlo) or integrand evaluations (quadrature)", "1", coordinates="pair_name")
-    if N is not None:
-        put(ds, "d", [e.d(N)[0] for e in est], ("pair",), "optical depth d = N Gamma_ij", "1",
-            [e.d(N)[1] for e in est], kind, coordinates="pair_name")
+    Ns = {p: N for p in pairs} if not isinstance(N, dict) else N
+    if any(Ns.get(p) is not None for p in pairs):
+        nan = float("nan")
+        d = [e.d(Ns[p]) if Ns.get(p) is not None else (nan, nan) for p, e in zip(pairs, est)]
+        put(ds, "d", [x[0] for x in d], ("pair",), "optical depth d = N Gamma_ij", "1",
+            [x[1] for x in d], kind, coordinates="pair_name")
+    if any(e.eta is not None for e in est):
+        for k, label in ((0, "atom i's"), (1, "atom j's")):
+            put(ds, f"eta_{'ab'[k]}", [1.0 if e.eta is None else e.eta[k] for e in est], ("pair",),
+                f"fraction eta = E[u]^2/E[u^2] of {label} cloud in the probe mode", "1",
+                coordinates="pair_name")
     ds.attrs["methods"] = json.dumps({p: results[p].methods for p in pairs})
     ds.attrs["error_kind"] = kind
     notes = sorted({n for e in est for n in e.notes})

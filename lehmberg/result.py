@@ -120,6 +120,9 @@ class Rates:
         Which estimator produced each of ``QUANTITIES`` (read-only).
     notes : tuple of str
         What the error bars do not cover, in words (for example a heavy-tailed Ḡ).
+    eta : (float, float) or None
+        With a probe waist: the fractions η_a, η_b = E[u]²/E[u²] of the two clouds in the
+        probe mode (SPEC §9); None without one.
     """
 
     gamma_bar: complex
@@ -137,6 +140,7 @@ class Rates:
     geometry: object = None
     methods: dict = dataclasses.field(default_factory=dict)
     notes: tuple = ()
+    eta: tuple | None = None
 
     def __post_init__(self):
         methods = self.methods or {q: self.method for q in QUANTITIES}
@@ -226,4 +230,6 @@ class Rates:
             out["notes"] = list(self.notes)
         if N is not None:
             out["d"], out["d_err"] = self.d(N)
+        if self.eta is not None:
+            out["eta"] = list(self.eta)
         return out

@@ -35,6 +35,7 @@ def test_complex_dipole_and_probe_are_kept():
     assert not g.paper and g.probe == (1.0, 0.0, 0.0)
     assert np.allclose(np.abs(g.p_hat), [2**-0.5, 2**-0.5, 0.0])
     assert isinstance(g.p_hat[1], complex) and abs(g.p_hat[1].imag) > 0.7
+    assert Geometry.of(Cloud(kL=5), p_hat=np.array([1, 1j, 0])).p_hat == g.p_hat  # an ndarray too
 
 
 def test_pairs_of_a_geometry_of_two_different_clouds():
@@ -87,7 +88,7 @@ def test_shorthand_and_clouds_are_not_mixed():
 
 
 def test_estimators_refuse_what_they_do_not_cover_yet_before_any_work():
-    with pytest.raises(ValueError, match="^geometry: "):
+    with pytest.raises(ValueError, match="^method: 'planewave' covers the paper's set-up only"):
         lehmberg.rates(Geometry.of(Cloud(kL=(5, 5, 20))), "planewave")
 
 
@@ -159,3 +160,69 @@ def test_geometry_file_excludes_the_shorthand_options(cli, tmp_path):
     assert status == 2 and "not with --p-hat" in err
     status, _, err = cli("rates", "--geometry", _file(tmp_path, PAPER), "--kL", "3")
     assert status == 2 and "not allowed with argument" in err
+
+
+# --- Gaussian clouds of their own through the face --------------------------------------------
+
+def _rotation(axis, angle):
+    axis = np.asarray(axis, float) / np.linalg.norm(axis)
+    K = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    return np.eye(3) + math.sin(angle) * K + (1 - math.cos(angle)) * K @ K
+
+
+CIGARS = Geometry.of(Cloud(kL=(6, 6, 20), waist=9.0),
+                     Cloud(kL=(5, 7, 12), axes=[[0, 1, 0], [0, 0, 1], [1, 0, 0]], centre=(3, 0, 60)),
+                     p_hat=[1, "1j", 0])
+
+
+def test_gaussian_clouds_of_their_own_by_the_direction_integral_reference():
+    from lehmberg import anisotropic
+
+    est = lehmberg.rates(CIGARS)
+    assert est.methods["Gamma_ij"] == "reference" and est.geometry == CIGARS
+    direct = anisotropic.rates(CIGARS.I.covariance(), CIGARS.II.covariance(), CIGARS.I.centre,
+                               CIGARS.II.centre, waist_a=9.0, p_hat=CIGARS.p_hat)
+    assert est.gamma_bar == direct.gamma_bar and est.g_bar == direct.g_bar
+    assert est.eta == (direct.eta_a, direct.eta_b) and 0 < est.eta[0] < 1 == est.eta[1]
+    assert est.Gamma_ij_err < 1e-8 * abs(est.Gamma_ij)
+
+
+def test_a_rotation_of_the_whole_set_up_through_the_geometry_changes_no_rate():
+    Q = _rotation((1, 2, 3), 0.7)
+
+    def turn(c):
+        return Cloud(kL=c.kL, axes=(np.asarray(c.axes) @ Q.T).tolist(), centre=Q @ c.centre,
+                     waist=c.waist)
+
+    p = np.array(CIGARS.p_hat)
+    turned = Geometry.of(turn(CIGARS.I), turn(CIGARS.II), probe=Q @ CIGARS.probe, p_hat=Q @ p)
+    for a, b in ((CIGARS, turned), (CIGARS.single(), turned.single())):
+        x, y = lehmberg.rates(a), lehmberg.rates(b)
+        for q in ("gamma_bar", "g_bar"):
+            assert abs(getattr(x, q) - getattr(y, q)) <= 1e-9 * abs(getattr(x, q)) + 1e-15
+        assert x.eta == pytest.approx(y.eta, rel=1e-12)
+
+
+def test_the_other_estimators_refuse_clouds_of_their_own_before_any_work():
+    for method in ("planewave", "pairs"):
+        with pytest.raises(ValueError, match="^method"):
+            lehmberg.rates(CIGARS, method)
+    with pytest.raises(ValueError, match="^geometry"):
+        lehmberg.rates(Geometry.of(Cloud(shape="box", kL=(3, 3, 9))))
+
+
+def test_geometry_file_of_different_clouds_reports_three_pairs_with_eta_and_d(cli, tmp_path):
+    import json
+
+    text = ('dipole = ["1", "1j", "0"]\n[I]\nkL = [6, 6, 20]\nwaist = 9.0\nN = 1e4\n'
+            '[II]\nkL = [5, 7, 12]\naxes = [[0, 1, 0], [0, 0, 1], [1, 0, 0]]\n'
+            'centre = [3, 0, 60]\nN = 2e4\n')
+    status, out, err = cli("rates", "--geometry", _file(tmp_path, text), "--json")
+    assert status == 0, err
+    res = json.loads(out)
+    assert set(res) == {"intra", "inter", "intra_II"}
+    assert res["intra"]["eta"][0] == res["intra"]["eta"][1] < 1 and "eta" not in res["intra_II"]
+    assert res["intra"]["d"] == pytest.approx(1e4 * res["intra"]["Gamma_ij"], rel=1e-15)
+    assert res["intra_II"]["d"] == pytest.approx(2e4 * res["intra_II"]["Gamma_ij"], rel=1e-15)
+    single = lehmberg.rates(CIGARS.single("II"))
+    assert res["intra_II"]["Gamma_ij"] == single.Gamma_ij

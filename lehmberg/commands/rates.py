@@ -93,14 +93,15 @@ def report(args, results, recorded, title):
     Everything is formatted and checked before the file is written, and the file
     before anything is printed: a failure leaves neither output behind.
     """
-    as_dicts = {k: v.as_dict(args.N) for k, v in results.items()}
+    Ns = atoms_per_pair(args.N, results)
+    as_dicts = {k: v.as_dict(Ns[k]) for k, v in results.items()}
     c.require_finite({k: {q: v for q, v in d.items() if q in ("gamma_bar", "gamma_bar_err")}
                       for k, d in as_dicts.items()}, "rates")
-    text = None if args.json else table(results, args.N)
+    text = None if args.json else table(results, Ns)
     if args.out:
         from ..io import new_dataset, put_rates, write_outputs
 
-        ds = put_rates(new_dataset(title, c.command_line(args), recorded), results, args.N)
+        ds = put_rates(new_dataset(title, c.command_line(args), recorded), results, Ns)
         write_outputs({args.out: ds}, args.force)
     if args.json:
         c.print_json(as_dicts)
@@ -108,6 +109,17 @@ def report(args, results, recorded, title):
     print(text)
     if args.out:
         print(f"wrote {args.out}")
+
+
+def atoms_per_pair(N, results):
+    """The N of d = N Γ_ij for each pair: ``--N``, else the N of the pair's cloud in the
+    geometry file (cloud I for intra and inter, cloud II for intra_II), else None."""
+    out = {}
+    for key, est in results.items():
+        geo = est.geometry
+        cloud = geo.I  # intra_II's geometry is cloud II alone
+        out[key] = N if N is not None else (None if geo.paper else cloud.N)
+    return out
 
 
 def _vec(v):
@@ -127,6 +139,7 @@ def _pm(value, err, missing):
 
 
 def table(results, N=None):
+    """The table of ``results`` ({pair: Rates}); ``N`` one number or one per pair."""
     from ..result import asymptote
 
     first = next(iter(results.values()))
@@ -144,7 +157,9 @@ def table(results, N=None):
     labels = {"intra": "inside cloud I (I,I)", "inter": "between clouds (I,II)",
               "intra_II": "inside cloud II (II,II)"}
     missing = "not computed (see --with-g and --method)"
+    Ns = N if isinstance(N, dict) else {k: N for k in results}
     for which, est in results.items():
+        N = Ns.get(which)
         lines.append(f"  {labels[which]}  [{est.method}; {est.error_kind}; {est.n_samples:,} "
                      "samples/evaluations]")
         a = asymptote(est.geometry.kL) if est.geometry.paper else None
@@ -162,6 +177,9 @@ def table(results, N=None):
             d, derr = est.d(N)
             lines.append(f"    d = N Gamma_ij = {c.fmt_pm(d, derr)}"
                          + (f"   (paper: {c.fmt(N * a)})" if a is not None else ""))
+        if est.eta is not None:
+            lines.append(f"    eta (fraction in the probe mode) = {c.fmt(est.eta[0])}, "
+                         f"{c.fmt(est.eta[1])}")
         if est.target_met is not None:
             lines.append(f"    relative error {est.rel_err():.2g}: target "
                          f"{'met' if est.target_met else 'NOT met within the sample cap'}")
