@@ -76,8 +76,7 @@ for separations whose phase across the forward cone is large (≈ 2|m⊥|·10/L 
 2|m∥|(10/L)²/2 rad, L the transverse size): k_L R ~ 10³ (k_L L)² along the probe
 needs ~10⁷ evaluations.
 
-This module's ``_complex_unit`` (the check of a complex dipole) belongs in
-:mod:`lehmberg._checks` once the package takes complex dipoles.
+The dipole is checked by :func:`lehmberg._checks.dipole`, as everywhere in the package.
 """
 
 from __future__ import annotations
@@ -88,7 +87,7 @@ import math
 import numpy as np
 from scipy.special import dawsn, wofz
 
-from ._checks import number, unit_vector
+from ._checks import dipole, number, unit_vector
 
 __all__ = ["AnisotropicRates", "rates", "gaussian_cov", "weighted_cloud"]
 
@@ -108,26 +107,9 @@ _MAX_EVALS = 6e7
 # ----------------------------------------------------------------------------- input checks
 
 def _complex_unit(p, name):
-    """``p`` as a complex 3-vector with p†p = 1 (global phase kept), or None.
-
-    ValueError/TypeError naming ``name`` for a wrong shape, non-finite entries or zero.
-    (Meant to move to :mod:`lehmberg._checks`.)
-    """
-    if p is None:
-        return None
-    if isinstance(p, str):
-        raise TypeError(f"{name} must be a 3-vector of (complex) numbers, got {p!r}")
-    try:
-        a = np.asarray(p, dtype=complex)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a 3-vector of (complex) numbers, got {p!r}") from None
-    if a.shape != (3,) or not (np.all(np.isfinite(a.real)) and np.all(np.isfinite(a.imag))):
-        raise ValueError(f"{name} must be a finite 3-vector, got {p!r}")
-    big = float(np.max(np.abs(a)))
-    if big == 0.0:
-        raise ValueError(f"{name} must not be the zero vector")
-    a = a / big
-    return a / math.sqrt(float(np.sum(np.abs(a) ** 2)))
+    """``p`` as a complex 3-vector with p†p = 1 (:func:`lehmberg._checks.dipole`), or None."""
+    p = dipole(p, name)
+    return None if p is None else np.asarray(p, dtype=complex)
 
 
 def _point(c, name):
