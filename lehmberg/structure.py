@@ -15,31 +15,49 @@ turns the pair sum into a direction integral of structure factors::
     K = ẑ + q̂                                                                         (E1)
 
 (the δ_ab N removes the self terms, γ(0) = 1).  As a function of q̂ the integrand is a
-finite sum of e^{iq̂·(r_i − r_j)} times a polynomial of degree 2, i.e. band-limited: its
-spherical-harmonic degree is at most D + 2 up to a super-exponentially small tail, with
-D the largest pair distance, bounded by 2 max_j |r_j − c| inside one cloud and by
-ρ_a + ρ_b + |c_a − c_b| between clouds (c the centre of a cloud's bounding box, ρ its
-largest distance from it).  A Gauss–Legendre rule in cos θ (n_θ nodes, exact to degree
-2n_θ − 1) times the trapezoid rule in φ (n_φ nodes, exact for |m| < n_φ) about a polar
-axis ê is then exact to rounding when
+finite sum of e^{iq̂·(r_i − r_j)} times a polynomial of degree 2, i.e. band-limited: a
+plane wave e^{iq̂·r} has spherical-harmonic degree at most |r| + μ(|r|) up to a
+super-exponentially small tail, μ(D) = ⌈6 + 4 D^{1/3}⌉ (its Legendre coefficients j_l(r)
+fall off in an Airy layer of width ~r^{1/3} beyond l = r).  A Gauss–Legendre rule in cos θ
+(n_θ nodes, exact to degree 2n_θ − 1) times the trapezoid rule in φ (n_φ nodes, exact for
+|m| < n_φ) about a polar axis ê is then exact to rounding.
 
-    2 n_θ − 1 >= D + μ(D) + 2,     n_φ >= D_⊥ + μ(D_⊥) + 3,      μ(D) = ⌈6 + 4 D^{1/3}⌉
+Inside one cloud (ê = ẑ, c the centre of the bounding box, ρ the largest distance from it,
+ρ_⊥ across ẑ): 2 n_θ − 1 >= D + μ(D) + 2 with D = 2ρ, and n_φ >= D_⊥ + μ(D_⊥) + 3 with
+D_⊥ = 2ρ_⊥.  Measured against the direct sum with μ = 6 + c D^{1/3}: c = 2 leaves 5e-8 at
+D = 833, c = 3 1e-9, c = 4 reaches the 1e-11 floor.
 
-where D_⊥ bounds the pair distances across ê (ê = ẑ inside one cloud, ê along
-c_a − c_b between clouds, so far-apart clouds cost n_θ ∝ k_L R but n_φ only ∝ k_L L).
-The margin μ is the excess bandwidth of e^{iq̂·r}: its Legendre coefficients j_l(r) fall
-off in an Airy layer of width ~r^{1/3} beyond l = r.  Measured relative error against the
-direct sum (cube and Gaussian clouds, D = 19…833) with μ = 6 + c D^{1/3}: c = 2 leaves
-5e-8 at D = 833 (clouds 800/k_L apart, where every pair is near D) and 1.4e-9 at D = 95,
-c = 3 leaves 1e-9, c = 4 reaches the 1e-11 floor everywhere (c = 5, 6 gain nothing);
-``tests/test_structure.py`` checks D ≈ 830.
+Between clouds: each structure factor about its own (integer) box centre,
+S_a(K) = e^{iK·c_a} S̃_a(K), so that with m = c_a − c_b::
 
-S_a at all nodes is one type-3 non-uniform FFT (``finufft.nufft3d3``, tolerance
+    S_a S_b* = e^{i m_z} f(q̂) e^{iq̂·m},   f = S̃_a S̃_b*   (times the weight (1 − (p̂·q̂)²))
+
+f has degree <= L_f = D_f + μ(D_f) + 2 with D_f = ρ_a + ρ_b whatever |m| is, and the plane
+wave e^{iq̂·m} = Σ_l (2l + 1) i^l j_l(|m|) P_l(q̂·m̂).  Since f has no component above L_f,
+∫dΩ f e^{iq̂·m} = ∫dΩ f T with T = Σ_(l <= L) (2l + 1) i^l j_l(|m|) P_l(q̂·m̂) and
+L = min(L_f, |m| + μ_T(|m|)), μ_T(x) = ⌈10 + 10 x^{1/3}⌉ (the whole of f multiplies T's
+tail, so its cut is deeper than μ: the pair margin μ there left 1.6e-9).  The product f T
+has degree L_f + L, so about ê = m̂ a rule with 2n_θ − 1 >= L_f + L and n_φ from
+D_⊥ = ρ_⊥a + ρ_⊥b (across m̂) is exact: its size does not depend on the separation, and T
+(one value per θ-node, n_θ L operations) is all that |m| enters.  The centres are rounded to
+integers, so m and r_j − c are exact far from the origin, |m| is a double-double and
+j_l(|m|) comes from the upward recurrence with the double-double phase (SciPy's
+``spherical_jn`` where |m| < 2L + 20), so the phase stays exact up to k_L R = 10¹².
+
+S̃ at all nodes is one type-3 non-uniform FFT (``finufft.nufft3d3``, tolerance
 ``EPS = 1e-10``, upsampling 2) per cloud, so the cost is O(N w³ + nf³ log nf) with w ≈ 11
 the spreading width and nf ≈ (4/π) X + w per axis (X the half-width of the cloud, |K| <= 2
-fixes the target half-width to 1): N = 10⁷ atoms at k_L L = 10 take ~20 s on 2 cores,
-against ~10⁵ s for the O(N²) pair kernel.  Measured against ``pairsum.fast_pair_sum`` the
-relative error of S_γ is < 1e-10 (``tests/test_structure.py`` asserts 1e-9).
+fixes the target half-width to 1), at every separation: N = 10⁷ atoms at k_L L = 10 take
+~20 s on 2 cores, against ~10⁵ s for the O(N²) pair kernel.  Accuracy against
+``pairsum.fast_pair_sum`` (``tests/test_structure.py``, separations 0 … 10⁵ along, against,
+across and oblique to the probe, Gaussian and cube clouds, with and without the dipole
+factor; 10⁶ … 10¹² against 40-digit arithmetic)::
+
+    |ΔS_γ| <= 1e-10 |S_γ| + 1e-3 EPS N_a N_b
+
+measured 1e-13 … 3e-11 relative inside one cloud and along the probe; the absolute term
+(the finufft floor, ~1e-14 per pair at EPS = 1e-10; ``eps=1e-12`` lowers it 100×) matters
+only where Γ̄ itself is small, far across the probe (there 1e-10 … 1e-9 relative).
 
 Ḡ off shell: an Ewald split
 ---------------------------
@@ -75,14 +93,27 @@ window cuts the 1/r tail), and the grid does not depend on how far apart the clo
 F is represented by a Chebyshev series in t = r² on [0, r_c²] fitted once per a (from
 scipy's erf of complex argument), so g_s = g − g_l costs one sincos and three Clenshaw sums
 per pair; the pairs within r_c are gathered into blocks and evaluated by branch-free loops
-(~9·10⁷ ordered pairs per s on 2 cores).  a, q_max and r_c are chosen by
-:func:`ewald_parameters` (measured error 10⁻¹¹–10⁻⁹ relative against the direct sum).
+(~9·10⁷ ordered pairs per s on 2 cores).  a (<= ``_A_MAX`` = 4), q_max
+and r_c are chosen by :func:`ewald_parameters`; between clouds the short part's density is
+that of b's atoms around a's (0 for clouds apart, whose short part is skipped when their
+boxes are farther apart than r_c, so nothing in it scales with the separation).  Accuracy
+against the direct sum with tails ``tol`` (``tests/test_structure.py``)::
+
+    |ΔS_g| <= tol (|S_g|/5 + 2e-5 N_a N_b)
+
+measured at tol = 1e-8 (what ``cloud_rates`` uses): <= 2.4e-13 per pair; 1e-10 … 2e-9
+relative at k_L L <= 30, 1.1e-8 at k_L L = 100 (Ḡ ∝ (k_L L)⁻³ there, while the tail errors
+follow the near-field scale; tol = 1e-9 gives 2.6e-9).  The earlier 1e-8 errors at
+k_L L = 30 had two causes: the balance took a = 6 for small dilute clouds, where g_l and g_s
+each grow like e^{a²/4} = 8·10³ and their sum rounds accordingly (9e-15 per pair; 8e-16 at
+a = 4), and the long part's type-1 transforms ran at eps 1e-9 (1.3e-13 per pair; now
+3e-10, the smallest with finufft's 16-point kernel at upsampling 1.25).
 
 Memory
 ------
 Bounded and stated by :func:`estimate_memory`: positions (24 bytes per atom and cloud,
 kept), per transform 88 bytes per atom of a block plus 16 (nf³ + (2 nf)³) bytes of
-finufft grids, 72 bytes per quadrature node; clouds whose grids would exceed
+finufft grids, 256 bytes per quadrature node (independent of the separation); clouds whose grids would exceed
 ``grid_budget`` (default 1 GiB) are cut into spatial blocks (S is additive over blocks,
 S = Σ_b e^{iK·c_b} S_b); Ḡ's long part takes ~48 bytes per mode (M³ modes; at most 40% of the available
 memory and 16 GiB: :func:`ewald_parameters` picks a larger a otherwise).  :func:`check_memory`
@@ -126,6 +157,8 @@ _UPSAMP = 2.0
 _GRID_BUDGET = 2**30  # bytes of finufft grids per transform
 _NODE_BYTES = 256  # q, K (48), weights (16), finufft's targets and output (~64), S_a, S_b (32),
 #                    phases and products (~64), the rule's temporaries
+_GRID_MARGIN = 1.3  # finufft's own arrays beside the two grids (measured peak 0.98 of the
+#                     estimate at k_L L = 100 without it)
 _ATOM_BYTES = 88  # finufft type 3 per atom: rescaled x, y, z (24), sort index (8), c' (16),
 #                   our contiguous block copy (24) and unit strengths (16)
 
@@ -472,7 +505,7 @@ def gamma_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), eps: float = EPS,
     p_hat : 3-vector or None
         Dipole direction; None drops the dipole factor ((3/2) sin x/x).
     eps : float
-        finufft tolerance.
+        finufft tolerance; it sets the absolute error floor, ~1e-4 eps per pair.
     grid_budget : float
         Bytes of finufft grids per transform (wider clouds are cut into blocks).
     progress : callable, optional
@@ -481,7 +514,8 @@ def gamma_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), eps: float = EPS,
     Returns
     -------
     complex
-        S_γ in units of Γ (real inside one cloud).
+        S_γ in units of Γ (real inside one cloud), to |ΔS_γ| <= 1e-10 |S_γ| + 1e-3 eps N_a N_b
+        at any separation (module docstring; the cost and the memory do not depend on it).
 
     Examples
     --------
@@ -1296,8 +1330,10 @@ def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: in
 
     - fast pair kernel: 2.2·10⁸ pairs per s (quiet machine), i.e. 2.3e-9 s × N² inside one
       cloud (N(N−1)/2 pairs) and 4.5e-9 s × N² between clouds (N² pairs);
-    - structure factors: 0.05 s + 3.5e-6 s per atom and transform + 6e-8 s per finufft
-      grid point (spreading and inner grids, all blocks) + 1e-6 s per node and transform
+    - structure factors: 0.05 s + 0.1 s per cloud + 1.1e-6 s per atom and cloud (refitted:
+      the earlier 3.5e-6 predicted 4× the measured time at N = 10⁷) + 8e-9 s per finufft
+      grid point (spreading and inner grids, all blocks; 6e-8 before, 5–7× the measured
+      time at k_L L = 30 and 100) + 1e-6 s per node and transform
       (the nodes: the rule of :func:`_gamma_rule_plan`, an upper bound of the drawn one)
       + 3e-8 s × n_θ² for the Gauss–Legendre nodes beyond n_θ = 100;
     - its Ḡ (Ewald split): 1.1e-8 s per ordered pair within r_c + 2.5e-7 s per grid mode
@@ -1332,7 +1368,7 @@ def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: in
         raise ValueError(f"engine must be 'structure' or 'pairs', got {engine!r}")
     _, points, transforms, M, n_theta = _structure_plan(shape, kL, kR, atoms)
     clouds = 1 if kR is None else 2
-    t = 0.05 + 3.5e-6 * atoms * clouds + 6e-8 * points + 1e-6 * M * transforms
+    t = 0.05 + 0.1 * clouds + 1.1e-6 * atoms * clouds + 8e-9 * points + 1e-6 * M * transforms
     if n_theta > 100:  # roots_legendre is O(n²)
         t += 3e-8 * n_theta * n_theta
     if with_g:
@@ -1357,7 +1393,8 @@ def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str =
         bytes = 256 MiB (interpreter and libraries)
               + 120 N            (both clouds drawn as (N, 3) arrays, with the draw's temporaries)
               + 24 N c           (SoA copies of the c clouds used, c = 1 inside one cloud, 2 between)
-              + structure:  88 N + G + 256 M  (finufft per atom, its grids G <= grid_budget, M nodes)
+              + structure:  88 N + 1.3 G + 256 M  (finufft per atom, its grids G <= grid_budget
+                                                   and finufft's own arrays, M nodes)
                 pairs:      16 N c            (cos, sin of the probe phase)
               + with_g:     112 N c           (cell list: sorted copies, cells)
                             + 48 M³           (structure: the Ewald long part's grid, M modes per axis;
@@ -1391,7 +1428,7 @@ def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str =
     total = _BASE_BYTES + 120 * N + 24 * N * c
     if engine == "structure":
         per, _, _, M, _ = _structure_plan(shape, kL, kR, N, grid_budget=grid_budget)
-        total += _ATOM_BYTES * N + per + _NODE_BYTES * M
+        total += _ATOM_BYTES * N + int(_GRID_MARGIN * per) + _NODE_BYTES * M
     else:
         total += 16 * N * c
     if with_g:
