@@ -58,16 +58,16 @@ CLOUD_SECONDS_MAX = _checks.CLOUD_SECONDS_MAX
 #: Inter-cloud Fresnel parameter u = k_L R_∥/(k_L L)² (R_∥ the separation along the probe) from
 #: which independent pairs beat plane waves: a pair sample's kernel ~1/R is then of the order of
 #: Γ̄ itself (relative spread O(1) whatever k_L L), while the plane waves' integrand oscillates
-#: (``benchmarks/auto.py``: per-sample spreads 0.66 and 1.14 at u = 1, 0.95 and 86 at u = 10).
+#: (``benchmarks/auto.py``: per-sample spreads 0.89 and 1.18 at u = 1, 0.95 and 91 at u = 10).
 PAIRS_FRESNEL_MIN = 1.0
 #: Measured cost models (2-core machine, ``benchmarks/auto.py``): seconds per integrand
 #: evaluation of the reference, per direction of the plane waves (Gaussian, closed form) and per
 #: symmetrised pair sample; the per-sample relative spread σ of the two Monte-Carlo estimators.
-SECONDS_PER = {"reference": 3.0e-7, "planewave": 5.0e-7, "pairs": 1.0e-6}
+SECONDS_PER = {"reference": 2.9e-7, "planewave": 4.5e-7, "pairs": 1.4e-7}
 _SETUP_SECONDS = {"reference": 2e-3, "planewave": 2e-2, "pairs": 5e-3}
 #: Plane waves: σ against u (log-log interpolation; inside one cloud 0.16).
 _PW_U = (0.1, 1.0, 10.0, 100.0, 1000.0)
-_PW_SIGMA = (0.171, 1.14, 86.0, 400.0, 570.0)
+_PW_SIGMA = (0.171, 1.18, 90.0, 400.0, 480.0)
 
 
 def _fresnel(geometry):
