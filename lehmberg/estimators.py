@@ -124,8 +124,14 @@ def predicted_seconds(method: str, geometry: Geometry, rel_err: float | None = N
         n = cost(geometry.kL, geometry.kR, geometry.R_dir, geometry.p_hat)
     elif method in ("planewave", "pairs"):
         cap = samples or DEFAULT_SAMPLES
-        floor = _checks.MIN_BATCHES * (4096 if method == "planewave" else max(32, cap // 64))
-        n = cap if rel_err is None else min(cap, max(floor, (_sigma(method, geometry) / rel_err) ** 2))
+        if rel_err is None:
+            n = cap
+        else:  # the batches _run makes: plane waves 4096 directions, pairs from the need
+            from .average import default_batch_size
+
+            need = (_sigma(method, geometry) / rel_err) ** 2
+            batch = 4096 if method == "planewave" else default_batch_size(min(cap, 2 * need))
+            n = min(cap, max(_checks.MIN_BATCHES * batch, need))
     else:
         raise ValueError(f"method must be 'reference', 'planewave' or 'pairs', got {method!r}")
     return _SETUP_SECONDS[method] + SECONDS_PER[method] * float(n)
