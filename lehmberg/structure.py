@@ -46,14 +46,18 @@ j_l(|m|) comes from the upward recurrence with the double-double phase (SciPy's
 
 S̃ at all nodes is one type-3 non-uniform FFT (``finufft.nufft3d3``, tolerance
 ``EPS = 1e-10``, upsampling 2) per cloud, so the cost is O(N w³ + nf³ log nf) with w ≈ 11
-the spreading width and nf ≈ (4/π) X + w per axis (X the half-width of the cloud, |K| <= 2
+the spreading width and nf ≈ (4/π) X + w per axis.  Where the upsampling-2 grids of a cloud
+would pass ``grid_budget`` (k_L L ≳ 40 at 1 GiB), the faster by the cost model of blocks at
+upsampling 2 and a transform at upsampling 1.25 (grids 4.6× smaller, w = 16, tolerance
+max(EPS, 5e-10)) is taken: at k_L L = 100, N = 10⁵ one transform at 1.25 took 5 s where
+27 blocks at 2 took 25 s (``_transform_plan``) (X the half-width of the cloud, |K| <= 2
 fixes the target half-width to 1), at every separation: N = 10⁷ atoms at k_L L = 10 take
 ~20 s on 2 cores, against ~10⁵ s for the O(N²) pair kernel.  Accuracy against
 ``pairsum.fast_pair_sum`` (``tests/test_structure.py``, separations 0 … 10⁵ along, against,
 across and oblique to the probe, Gaussian and cube clouds, with and without the dipole
 factor; 10⁶ … 10¹² against 40-digit arithmetic)::
 
-    |ΔS_γ| <= 1e-10 |S_γ| + 1e-3 EPS N_a N_b
+    |ΔS_γ| <= 1e-10 |S_γ| + 1e-3 ε N_a N_b      (ε = EPS, or max(EPS, 5e-10) at upsampling 1.25)
 
 measured 1e-13 … 3e-11 relative inside one cloud and along the probe; the absolute term
 (the finufft floor, ~1e-14 per pair at EPS = 1e-10; ``eps=1e-12`` lowers it 100×) matters
@@ -277,7 +281,8 @@ class _Rule:
     """The direction rule of one Γ̄ sum (module docstring, "Between clouds").
 
     axis: polar axis ê; n_theta, n_phi: nodes; m: offset c_a − c_b of the (integer) box
-    centres (zeros inside one cloud), |m| = m_norm + m_low (double-double); L: degree of the plane-wave factor T (0: T = 1);
+    centres (zeros inside one cloud), |m| = m_norm + m_low (double-double); L: degree of
+    the plane-wave factor T (0: T = 1);
     ca, cb: the centres the structure factors are taken about."""
 
     axis: np.ndarray
@@ -299,7 +304,12 @@ def _degrees(rho_a, rho_b, rho_ta, rho_tb, m_norm, extra=2):
     D_f = rho_a + rho_b
     D_t = rho_ta + rho_tb
     L_f = int(math.ceil(D_f + _margin(D_f) + extra))
-    L = 0 if m_norm == 0.0 else (L_f if m_norm >= L_f else min(L_f, int(math.ceil(m_norm + _margin_T(m_norm)))))
+    if m_norm == 0.0:
+        L = 0
+    elif m_norm >= L_f:
+        L = L_f
+    else:
+        L = min(L_f, int(math.ceil(m_norm + _margin_T(m_norm))))
     n_theta = int(math.ceil((L_f + L + 1) / 2.0))
     n_phi = int(math.ceil(D_t + _margin(D_t) + extra)) + 1
     return n_theta, n_phi, L
@@ -406,9 +416,42 @@ def _blocks(X, S, eps, budget, ups=_UPSAMP):
     return k
 
 
+#: Smallest finufft tolerance of a type-3 transform at upsampling 1.25 without widening
+#: the kernel past finufft's 16 points (below it finufft clips and warns).
+_EPS_125 = 5e-10
+
+
+def _transform_plan(X, S, eps, budget, nodes, atoms, upsampfac=None):
+    """(upsampfac, eps, blocks per axis) of one type-3 transform for source half-widths X,
+    target half-widths S, ``nodes`` targets and ``atoms`` sources.
+
+    Upsampling 2 where its grids fit ``budget`` unblocked (spreading, O(N w³), dominates
+    there and w = 11 instead of 16); otherwise the faster by the cost model of
+    :func:`predicted_seconds` of upsampling 2 in blocks and upsampling 1.25 (grids 4.6×
+    smaller, so fewer or no blocks, at eps >= ``_EPS_125``): each block repeats the inner
+    FFT and the interpolation to every node (k_L L = 100, N = 10⁵: 27 blocks at 2 took 25 s,
+    one transform at 1.25 5 s, the sums equal to 3e-12)."""
+    X = np.asarray(X, dtype=np.float64)
+    if upsampfac is not None:
+        return float(upsampfac), eps, _blocks(X, S, eps, budget, upsampfac)
+    k2 = _blocks(X, S, eps, budget, 2.0)
+    if k2 == 1:
+        return 2.0, eps, 1
+    e125 = max(eps, _EPS_125)
+    k125 = _blocks(X, S, e125, budget, 1.25)
+
+    def seconds(ups, e, k):
+        points = k**3 * _grid_bytes(X / k, S, e, ups) / 16.0
+        return 1.1e-6 * atoms * (_w(e, ups) / 11.0) ** 3 + 8e-9 * points + 1e-6 * nodes * k**3
+
+    if seconds(1.25, e125, k125) < seconds(2.0, eps, k2):
+        return 1.25, e125, k125
+    return 2.0, eps, k2
+
+
 def structure_factors(pos, K, eps: float = EPS, grid_budget: float = _GRID_BUDGET,
                       progress: Callable[[int, int], None] | None = None,
-                      upsampfac: float = _UPSAMP, centre=None) -> np.ndarray:
+                      upsampfac: float | None = None, centre=None) -> np.ndarray:
     """S(K) = Σ_j e^{iK·(r_j − c)} at many wave vectors by type-3 NUFFT (finufft).
 
     Parameters
@@ -424,8 +467,10 @@ def structure_factors(pos, K, eps: float = EPS, grid_budget: float = _GRID_BUDGE
         (S = Σ_b e^{iK·c_b} S_b, c_b the block centres).
     progress : callable, optional
         ``progress(blocks_done, blocks)``.
-    upsampfac : float
-        finufft upsampling, 2 (default) or 1.25 (grids 4.6× smaller, tolerance >= 1e-11).
+    upsampfac : float, optional
+        finufft upsampling, 2 or 1.25 (grids 4.6× smaller, tolerance >= 5e-10); default:
+        2 where its grids fit ``grid_budget`` unblocked, else the faster of 2 in blocks and
+        1.25 (at tolerance max(eps, 5e-10)) by the cost model.
     centre : 3-vector, optional
         Origin c of the phases (units of 1/k_L); default 0, i.e. S(K) = Σ_j e^{iK·r_j}.
         Far from the origin, S about the cloud's own centre keeps its digits.
@@ -450,7 +495,8 @@ def structure_factors(pos, K, eps: float = EPS, grid_budget: float = _GRID_BUDGE
     lo, hi = pos.min(axis=1), pos.max(axis=1)
     kc = 0.5 * (K.max(axis=0) + K.min(axis=0))
     S_half = np.maximum(0.5 * (K.max(axis=0) - K.min(axis=0)), 1e-3)
-    k = _blocks(0.5 * (hi - lo), S_half, eps, grid_budget, upsampfac)
+    upsampfac, eps, k = _transform_plan(0.5 * (hi - lo), S_half, eps, grid_budget, K.shape[0],
+                                        pos.shape[1], upsampfac)
     c0 = np.zeros(3) if centre is None else np.asarray(centre, dtype=np.float64).reshape(3)
     if not np.all(np.isfinite(c0)):
         raise ValueError(f"centre must be a finite 3-vector, got {centre!r}")
@@ -514,8 +560,8 @@ def gamma_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0), eps: float = EPS,
     Returns
     -------
     complex
-        S_γ in units of Γ (real inside one cloud), to |ΔS_γ| <= 1e-10 |S_γ| + 1e-3 eps N_a N_b
-        at any separation (module docstring; the cost and the memory do not depend on it).
+        S_γ in units of Γ (real inside one cloud), to |ΔS_γ| <= 1e-10 |S_γ| + 1e-3 ε N_a N_b
+        (ε = eps, or max(eps, 5e-10) where upsampling 1.25 is taken) at any separation (module docstring; the cost and the memory do not depend on it).
 
     Examples
     --------
@@ -1274,16 +1320,16 @@ def _gamma_rule_plan(shape, kL, kR, atoms):
 
 
 def _structure_plan(shape, kL, kR, atoms, eps=EPS, grid_budget=_GRID_BUDGET):
-    """(grid bytes per transform, grid points in all, transforms, nodes, n_theta) of a Γ̄
-    request.  Nothing here depends on k_L R: the rule about the clouds' own centres has the
+    """(grid bytes per transform, grid points in all, transforms, nodes, n_theta, spreading
+    width, upsampling, blocks per axis) of a Γ̄ request.  Nothing here depends on k_L R: the rule about the clouds' own centres has the
     same size at every separation."""
     X, _ = _request_extent(shape, kL, atoms)
     n_theta, n_phi = _gamma_rule_plan(shape, kL, kR, atoms)
     S = np.ones(3)
-    k = _blocks(np.full(3, X), S, eps, grid_budget)
-    per = _grid_bytes(np.full(3, X / k), S, eps)
+    ups, e, k = _transform_plan(np.full(3, X), S, eps, grid_budget, n_theta * n_phi, atoms)
+    per = _grid_bytes(np.full(3, X / k), S, e, ups)
     clouds = 1 if kR is None else 2
-    return per, clouds * k**3 * per / 16.0, clouds * k**3, n_theta * n_phi, n_theta
+    return per, clouds * k**3 * per / 16.0, clouds * k**3, n_theta * n_phi, n_theta, _w(e, ups), ups, k
 
 
 def _g_plan(shape, kL, kR, atoms, tol=_G_TOL):
@@ -1330,14 +1376,16 @@ def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: in
 
     - fast pair kernel: 2.2·10⁸ pairs per s (quiet machine), i.e. 2.3e-9 s × N² inside one
       cloud (N(N−1)/2 pairs) and 4.5e-9 s × N² between clouds (N² pairs);
-    - structure factors: 0.05 s + 0.1 s per cloud + 1.1e-6 s per atom and cloud (refitted:
+    - structure factors: 0.05 s + 0.1 s per cloud + 1.1e-6 s (w/11)³ per atom and cloud
+      (w the spreading width: 11 at upsampling 2, 16 at 1.25; refitted:
       the earlier 3.5e-6 predicted 4× the measured time at N = 10⁷) + 8e-9 s per finufft
       grid point (spreading and inner grids, all blocks; 6e-8 before, 5–7× the measured
       time at k_L L = 30 and 100) + 1e-6 s per node and transform
       (the nodes: the rule of :func:`_gamma_rule_plan`, an upper bound of the drawn one)
       + 3e-8 s × n_θ² for the Gauss–Legendre nodes beyond n_θ = 100;
     - its Ḡ (Ewald split): 1.1e-8 s per ordered pair within r_c + 2.5e-7 s per grid mode
-      (:func:`ewald_parameters`).
+      (:func:`ewald_parameters`) + 1.3e-6 s per atom and cloud (the long part's type-1
+      spreading, all there is between clouds far apart: N = 10⁶ + 10⁶ at k_L R = 10⁵, 3.7 s).
 
     A loaded machine is slower (the benchmarks give measured/predicted ratios); callers
     that run on more or fewer threads scale it themselves.
@@ -1366,14 +1414,15 @@ def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: in
         return (_PAIR_S_INTRA if kR is None else _PAIR_S_INTER) * float(atoms) ** 2
     if engine != "structure":
         raise ValueError(f"engine must be 'structure' or 'pairs', got {engine!r}")
-    _, points, transforms, M, n_theta = _structure_plan(shape, kL, kR, atoms)
+    _, points, transforms, M, n_theta, w, _, _ = _structure_plan(shape, kL, kR, atoms)
     clouds = 1 if kR is None else 2
-    t = 0.05 + 0.1 * clouds + 1.1e-6 * atoms * clouds + 8e-9 * points + 1e-6 * M * transforms
+    t = (0.05 + 0.1 * clouds + 1.1e-6 * (w / 11.0) ** 3 * atoms * clouds + 8e-9 * points
+         + 1e-6 * M * transforms)
     if n_theta > 100:  # roots_legendre is O(n²)
         t += 3e-8 * n_theta * n_theta
     if with_g:
         _, _, _, modes, pairs = _g_plan(shape, kL, kR, atoms)
-        t += pairs / 9e7 + modes / 4e6
+        t += pairs / 9e7 + modes / 4e6 + 1.3e-6 * atoms * clouds
     return t
 
 
@@ -1427,7 +1476,9 @@ def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str =
     c = 1 if kR is None else 2
     total = _BASE_BYTES + 120 * N + 24 * N * c
     if engine == "structure":
-        per, _, _, M, _ = _structure_plan(shape, kL, kR, N, grid_budget=grid_budget)
+        per, _, _, M, _, _, ups, k = _structure_plan(shape, kL, kR, N, grid_budget=grid_budget)
+        if ups != 2.0 or k > 1:  # the drawn (narrower) clouds may take another upsampling
+            per = max(per, float(grid_budget))  # or blocking: their grids stay <= the budget
         total += _ATOM_BYTES * N + int(_GRID_MARGIN * per) + _NODE_BYTES * M
     else:
         total += 16 * N * c

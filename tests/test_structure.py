@@ -95,7 +95,8 @@ def test_gamma_pair_sum_very_far_against_mpmath(kR, R_dir, p_hat):
     exact = _gamma_mp(a, b, p_hat)
     got = structure.gamma_pair_sum(a, b, p_hat)
     assert abs(got - exact) <= _gamma_tolerance(exact, 24 * 24), (got, exact)
-    near = structure._rule(np.ascontiguousarray(a.T), np.ascontiguousarray(_clouds("gaussian", 5.0, 100.0, R_dir, 24)[1].T))
+    b_near = _clouds("gaussian", 5.0, 100.0, R_dir, 24)[1]
+    near = structure._rule(np.ascontiguousarray(a.T), np.ascontiguousarray(b_near.T))
     far = structure._rule(np.ascontiguousarray(a.T), np.ascontiguousarray(b.T))
     assert far.n_theta <= near.n_theta + 2 and far.n_phi <= near.n_phi + 2
 
@@ -142,6 +143,21 @@ def test_plane_wave_margin_is_needed():
     assert abs(worse - exact) > 1e-10 * abs(exact)
 
 
+@pytest.mark.parametrize("kR, R_dir, p_hat", [(None, (0, 0, 1), (1.0, 0.0, 0.0)),
+                                         (1e4, (1, 0, 1), None)])
+def test_gamma_pair_sum_upsampling_125(kR, R_dir, p_hat):
+    """Where upsampling-2 grids would need blocks (forced here by a small grid budget; by
+    default from k_L L ≈ 40) one unblocked transform at upsampling 1.25 is taken: exact to
+    the same law with its tolerance max(EPS, 5e-10)."""
+    a, b = _clouds("gaussian", 30.0, kR, R_dir, 3000)
+    X = 0.5 * np.ptp(a, axis=0)
+    assert structure._transform_plan(X, np.ones(3), structure.EPS, 1.5e8, 10**5, 3000)[:2] == (1.25, 5e-10)
+    exact = fast_pair_sum(a, b, p_hat)[0]
+    got = structure.gamma_pair_sum(a, b, p_hat, grid_budget=1.5e8)
+    n_pairs = 3000 * (2999 if b is None else 3000)
+    assert abs(got - exact) <= 1e-10 * abs(exact) + 1e-3 * 5e-10 * n_pairs, (got, exact)
+
+
 def test_gamma_pair_sum_far_across_the_probe():
     """Clouds displaced across the probe: S_γ is exponentially small; the error stays at
     the transform's floor, ~1e-14 of N_a N_b."""
@@ -172,10 +188,14 @@ def test_blocks_give_the_same_structure_factors():
     q, _ = structure.sphere_rule(20, 21)
     K = q + np.array([0.0, 0.0, 1.0])
     one = structure.structure_factors(a, K)
-    blocks = structure.structure_factors(a, K, grid_budget=2e7)
+    blocks = structure.structure_factors(a, K, grid_budget=2e7, upsampfac=2.0)
+    auto = structure.structure_factors(a, K, grid_budget=2e7)  # upsampling 1.25, fewer blocks
     direct = np.exp(1j * (K @ a.T)).sum(axis=1)
     assert np.max(np.abs(one - direct)) < 1e-9 * a.shape[0]
     assert np.max(np.abs(blocks - direct)) < 1e-9 * a.shape[0]
+    assert np.max(np.abs(auto - direct)) < 5e-9 * a.shape[0]
+    centred = structure.structure_factors(a, K, centre=(3.0, -2.0, 40.0))
+    assert np.max(np.abs(centred * np.exp(1j * (K @ [3.0, -2.0, 40.0])) - direct)) < 1e-9 * a.shape[0]
 
 
 def test_sphere_rule_axis_normalised_by_unit_vector():
