@@ -79,6 +79,7 @@ _LONG = {"xi_inf": "steady-state entanglement parameter xi (Eq. 3; three-level: 
          "xi_best": "steady-state xi minimised over a local rotation of cloud II's quadratures",
          "theta_best": "rotation angle of cloud II's quadratures for xi_best",
          "log_negativity": "logarithmic negativity of the two-mode Gaussian state (natural log)",
+         "d_II": "optical depth N_II Gamma_II,II of cloud II",
          "purity": "purity of the two-mode Gaussian state",
          "up_fraction_inf": "steady-state N_up/N_2", "up_fraction_min": "min over t of N_up/N_2",
          "xi_t": "xi(t)", "P_t": "P_2(t)", "N2_t": "N_2(t)/N", "xi_t_approx": "xi(t), analytic"}
@@ -94,7 +95,8 @@ class Entanglement:
         The model solved (the central one when errors were propagated).
     solver : {"two-level", "three-level", "gaussian"}
     d, d_err : float
-        Optical depth of one ensemble and its standard error.
+        Optical depth of one ensemble (of cloud I when the clouds differ; cloud II's is
+        ``extra["d_II"]``) and its standard error.
     xi_inf, P_inf : float
         Steady-state ξ (Eq. 15; three-level: ξ_exp of Eq. 23; Gaussian: Eq. 3) and P₂,∞.
     xi_best, theta_best, log_negativity, purity : float or None
@@ -115,7 +117,9 @@ class Entanglement:
         Three-level: N₂(t)/N.
     extra : mapping
         Model-specific outputs: ``up_fraction_inf``, ``up_fraction_min`` (three-level); the
-        couplings ``c``, ``g_in``, ``g_x`` and their errors (Gaussian); ``xi_ideal`` (two-level).
+        couplings ``c``, ``g_in``, ``g_x`` and their errors (Gaussian; for clouds that differ,
+        SPEC §9, also ``d_II``, ``g_in_II`` with errors, ``P_I``, ``P_II`` and ``N_ratio`` =
+        N_II/N_I, and c, g_x are normalised by √(Γ̄_I,I Γ̄_II,II)); ``xi_ideal`` (two-level).
     stats : mapping
         ``rtol``, ``atol``, ``ode_method`` when times were given; ``propagation``; ``inputs``
         (names of the inputs whose errors were propagated).
@@ -170,7 +174,7 @@ class Entanglement:
         for k in ("xi_best", "theta_best", "log_negativity", "purity"):
             if getattr(self, k) is not None:
                 out[k] = getattr(self, k)
-        for k in ("up_fraction_inf", "up_fraction_min"):
+        for k in ("d_II", "up_fraction_inf", "up_fraction_min"):
             if k in self.extra:
                 out[k] = self.extra[k]
         return out
@@ -343,6 +347,11 @@ def _gaussian_entangle(model, times):
     extra = {"c": complex(v["c_re"], v["c_im"]), "c_err": complex(e["c_re"], e["c_im"]),
              "g_in": float(v["g_in"]), "g_in_err": float(e["g_in"]),
              "g_x": complex(v["g_x_re"], v["g_x_im"]), "g_x_err": complex(e["g_x_re"], e["g_x_im"])}
+    if model.differs:       # SPEC §9: cloud II's own depth and Lamb shift, each cloud's P
+        errors["d_II"] = float(e["d_II"])
+        extra.update(d_II=float(v["d_II"]), d_II_err=errors["d_II"], g_in_II=float(v["g_in_II"]),
+                     g_in_II_err=float(e["g_in_II"]), P_I=float(v["P_I"]),
+                     P_II=float(v["P_II"]), N_ratio=float(model.N_ratio))
     stats = {"propagation": "linear, inputs treated as independent", "inputs": out.inputs}
     kw = {}
     if times is not None:
@@ -358,18 +367,17 @@ def _gaussian_entangle(model, times):
 # Models: from rates, the Cs-133 preset, the optimal Z
 # --------------------------------------------------------------------------------------------
 
-def _one(value, name):
-    """One value for both clouds: ``value`` itself, or a pair (I, II) of equal entries.
-    Clouds that differ (SPEC §9) are not modelled yet."""
+def _pair(value, name):
+    """(cloud I, cloud II) of one value or of a pair (I, II)."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be one value or a pair (cloud I, cloud II)")
-        a, b = value
-        if a is not b and a != b:
-            raise ValueError(f"{name}: clouds that differ (SPEC §9) are not modelled yet; give "
-                             "equal clouds")
-        return a
-    return value
+        return tuple(value)
+    return value, value
+
+
+def _same(a, b):
+    return a is b or a == b
 
 
 def couplings(intra, inter=None) -> tuple[complex, float, complex]:
@@ -413,19 +421,25 @@ def models_from_rates(intra, inter=None, N=None, *, model: str = "gaussian", **p
     * ``model="gaussian"`` (SPEC §8): d = N Γ̄_I,I, c = Γ̄_I,II/Γ̄_I,I, g_in = Ḡ_I,I/Γ̄_I,I,
       g_x = Ḡ_I,II/Γ̄_I,I; the six real rate inputs and their errors travel with the model
       (:func:`lehmberg.gaussian.model_from_rates`), so :func:`entangle` propagates them.
+    * clouds that differ (``intra`` or ``N`` a pair of unequal entries; Gaussian model only,
+      SPEC §9): k_XY = √(N_X N_Y P_X P_Y) Γ̄_YX and h_XY = √(N_X N_Y P_X P_Y) Ḡ_YX (row X,
+      column Y), d_X = N_X Γ̄_XX; so d and g_in are cloud I's, ``d_II`` = N_II Γ̄_II,II and
+      ``g_in_II`` = Ḡ_II,II/Γ̄_II,II cloud II's, c = Γ̄_I,II/√(Γ̄_I,I Γ̄_II,II) and
+      g_x = Ḡ_I,II/√(Γ̄_I,I Γ̄_II,II).  Cloud II's own rates add two inputs to the errors
+      propagated.  Equal pairs give the model of identical clouds (SPEC §8) exactly.
     * ``model="two-level"`` / ``"three-level"``: d = N Γ_ij with its error
       (:meth:`lehmberg.Rates.d`); ``inter`` must be None (the moment equations take one d).
 
     Parameters
     ----------
     intra : lehmberg.Rates, or a pair (cloud I, cloud II)
-        Rates inside one cloud.  A pair must hold equal rates: clouds that differ
-        (SPEC §9: k_XY = √(N_X N_Y P_X P_Y) Γ̄_YX) are not modelled yet.
+        Rates inside one cloud, or the pair ((I, I) rates, (II, II) rates), e.g.
+        ``(lehmberg.rates(geo.single()), lehmberg.rates(geo.single("II")))``.
     inter : lehmberg.Rates, optional
-        Rates between the clouds (i in I, j in II); Gaussian model only.  None: the paper's
-        c = 1, g_x = 0.
-    N : float, or a pair of equal values
-        Atoms per ensemble, in (0, 1e15].
+        Rates between the clouds (i in I, j in II; ``lehmberg.rates(geo)``); Gaussian model
+        only.  None: the paper's c = 1 (clouds that differ: Γ̄_I,II = √(Γ̄_I,I Γ̄_II,II)), g_x = 0.
+    N : float, or a pair (N_I, N_II)
+        Atoms per ensemble, each in (0, 1e15].
     model : {"gaussian", "two-level", "three-level"}
     **params
         The rest of the model: ``Z`` (or ``Z_I``, ``Z_II``), ``gamma_add``, ``x``, ``P0``, ``P``
@@ -451,16 +465,30 @@ def models_from_rates(intra, inter=None, N=None, *, model: str = "gaussian", **p
     29.703 0.5843
     """
     _checks.choice(model, "model", ("gaussian", "two-level", "three-level"))
-    intra = _one(intra, "intra")
+    intra, intra_II = _pair(intra, "intra")
     if N is None:
         raise ValueError("N must be given (atoms per ensemble)")
-    N = _checks.real(_one(N, "N"), "N", 0.0, _checks.N_MAX, lo_open=True)
+    N, N_II = _pair(N, "N")
+    N = _checks.real(N, "N", 0.0, _checks.N_MAX, lo_open=True)
+    N_II = _checks.real(N_II, "N_II", 0.0, _checks.N_MAX, lo_open=True)
+    same_rates, same_N = _same(intra, intra_II), N == N_II
+    if model != "gaussian" and not (same_rates and same_N):
+        raise ValueError(f"{'intra' if not same_rates else 'N'}: clouds that differ (SPEC §9) "
+                         f"only with model='gaussian' (the {model} moment equations take one "
+                         "optical depth)")
     if model == "gaussian":
         src = _inputs(N, intra, inter)
+        two = {}
+        if not (same_rates and same_N):
+            two = dict(N_II=N_II)
+            if not same_rates:
+                two.update(gamma_intra_II=intra_II.gamma_bar.real, g_intra_II=intra_II.g_bar.real,
+                           gamma_intra_II_err=intra_II.gamma_bar_err.real,
+                           g_intra_II_err=intra_II.g_bar_err.real)
         return _gaussian.model_from_rates(
             N, src.gamma_intra, src.g_intra, src.gamma_inter, src.g_inter,
             gamma_intra_err=src.gamma_intra_err, g_intra_err=src.g_intra_err,
-            gamma_inter_err=src.gamma_inter_err, g_inter_err=src.g_inter_err, **params)
+            gamma_inter_err=src.gamma_inter_err, g_inter_err=src.g_inter_err, **params, **two)
     if inter is not None:
         raise ValueError(f"inter: only with model='gaussian' (the {model} moment equations take "
                          "one optical depth)")
@@ -541,9 +569,11 @@ def optimize_Z(model, *, Z_max: float = 50.0, objective: str = "xi_best") -> tup
     if solver == "two-level":
         return _moments.optimize_Z(model.d, model.gamma_add, model.x, Z_max)
     if solver == "gaussian":
+        two = ({"d_II": model.d_II, "g_in_II": model.g_in_II, "N_ratio": model.N_ratio}
+               if model.differs else {})
         return _gaussian.optimize_Z(model.d, model.gamma_add, model.x, Z_max, c=model.c,
                                     g_in=model.g_in, g_x=model.g_x, P=model.P,
-                                    objective=objective)
+                                    objective=objective, **two)
     raise TypeError("model: the three-level model's Z is the probe's (a preset or the user's); "
                     "optimize_Z takes a TwoLevel or a GaussianModel")
 

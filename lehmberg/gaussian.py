@@ -61,7 +61,7 @@ __all__ = ["OMEGA", "NoSteadyState", "GaussianModel", "gaussian_model", "Gaussia
            "steady_state", "GaussianSolution", "integrate", "steady_state_batch", "optimize_Z",
            "optimize_Z_batch",
            "xi_of", "xi_best_of", "log_negativity", "purity", "physical_margin",
-           "RateInputs", "RATE_INPUTS", "model_from_rates", "Propagated", "propagate",
+           "RateInputs", "RATE_INPUTS", "RATE_INPUTS_II", "OUTPUTS_II", "model_from_rates", "Propagated", "propagate",
            "propagate_rates", "propagate_d", "OUTPUTS"]
 
 #: Symplectic form of (x_a, p_a, x_b, p_b): [r_j, r_l] = i OMEGA[j, l].
@@ -71,6 +71,9 @@ OMEGA = np.array([[0.0, 1.0, 0.0, 0.0], [-1.0, 0.0, 0.0, 0.0],
 #: Names of the scalar outputs of :func:`propagate_rates` and :func:`propagate_d`.
 OUTPUTS = ("xi_inf", "xi_inf_best", "theta_best", "log_negativity", "purity", "P_inf", "d",
            "c_re", "c_im", "g_in", "g_x_re", "g_x_im")
+
+#: The further outputs of clouds that differ (SPEC §9): cloud II's d and g_in, each cloud's P.
+OUTPUTS_II = ("d_II", "g_in_II", "P_I", "P_II")
 
 
 class NoSteadyState(ValueError):
@@ -94,31 +97,45 @@ def _check_c(c, name="c"):
 # Core (vectorised, unvalidated)
 # --------------------------------------------------------------------------------------------
 
-def _matrices(d, c, g_in, g_x, mu_I, nu_I, mu_II, nu_II, Gt_I, Gt_II, P_I, P_II):
+def _matrices(d, c, g_in, g_x, mu_I, nu_I, mu_II, nu_II, Gt_I, Gt_II, P_I, P_II, d_II=None,
+              g_in_II=None):
     """A and D in bosonic units (vacuum variance ½), shape (..., 4, 4); inputs broadcast.
 
     The element-by-element form of A = Ω(Re H + Im M) − ½ diag Γ̃ and
     D = Ω Re M Ωᵀ + ½ diag(Γ̃/P) derived in docs/entanglement.md (tests rebuild it
-    from the emitter vectors and check it against QuTiP).
+    from the emitter vectors and check it against QuTiP).  Clouds that differ (SPEC §9):
+    ``d`` and ``g_in`` are cloud I's, ``d_II`` and ``g_in_II`` cloud II's (None: cloud I's),
+    and the cross terms carry √(d_I d_II) in place of d (c, g_x normalised by √(Γ̄_I,I Γ̄_II,II)).
     """
     scalar = not any(isinstance(v, (np.ndarray, list, tuple))
-                     for v in (d, c, g_in, g_x, mu_I, nu_I, mu_II, nu_II, Gt_I, Gt_II, P_I, P_II))
+                     for v in (d, c, g_in, g_x, mu_I, nu_I, mu_II, nu_II, Gt_I, Gt_II, P_I, P_II,
+                               d_II, g_in_II))
+    sqrt = math.sqrt if scalar else np.sqrt
     if scalar:      # plain Python arithmetic: a few µs instead of numpy's per-element overhead
         c, g_x = complex(c), complex(g_x)
         d, g_in, mu_I, nu_I, mu_II, nu_II, Gt_I, Gt_II, P_I, P_II = (
             float(v) for v in (d, g_in, mu_I, nu_I, mu_II, nu_II, Gt_I, Gt_II, P_I, P_II))
+        d_II = None if d_II is None else float(d_II)
+        g_in_II = None if g_in_II is None else float(g_in_II)
     else:
         c = np.asarray(c, dtype=complex)
         g_x = np.asarray(g_x, dtype=complex)
     cr, ci, gr, gi = c.real, c.imag, g_x.real, g_x.imag
-    dI, dII = d * P_I, d * P_II
-    dq2 = 0.5 * d * (math.sqrt(P_I * P_II) if scalar else np.sqrt(P_I * P_II))
+    g_in_I = g_in
+    if g_in_II is None:
+        g_in_II = g_in
+    if d_II is None:        # identical clouds: SPEC §8 as written
+        dI, dII = d * P_I, d * P_II
+        dq2 = 0.5 * d * sqrt(P_I * P_II)
+    else:                   # SPEC §9: k_XY = √(N_X N_Y P_X P_Y) Γ̄_YX
+        dI, dII = d * P_I, d_II * P_II
+        dq2 = 0.5 * sqrt(d * d_II) * sqrt(P_I * P_II)
     sig = dq2 * (mu_I * nu_II + mu_II * nu_I)         # (d q/2)(μ_I ν_II + μ_II ν_I)
     dlt = dq2 * (mu_I * nu_II - mu_II * nu_I)         # (d q/2)(μ_I ν_II − μ_II ν_I)
     aI = -0.5 * (Gt_I + dI * (mu_I ** 2 - nu_I ** 2))
     aII = -0.5 * (Gt_II + dII * (mu_II ** 2 - nu_II ** 2))
-    wI = 0.5 * dI * g_in * (mu_I ** 2 + nu_I ** 2)
-    wII = 0.5 * dII * g_in * (mu_II ** 2 + nu_II ** 2)
+    wI = 0.5 * dI * g_in_I * (mu_I ** 2 + nu_I ** 2)
+    wII = 0.5 * dII * g_in_II * (mu_II ** 2 + nu_II ** 2)
     nI = 0.5 * Gt_I / P_I + 0.5 * dI * (mu_I ** 2 + nu_I ** 2)
     nII = 0.5 * Gt_II / P_II + 0.5 * dII * (mu_II ** 2 + nu_II ** 2)
     rows_A = [[aI, wI, -dlt * (cr + gi), sig * (ci - gr)],
@@ -157,17 +174,34 @@ def _sigma(V, P_I, P_II):
     return V * q[..., :, None] * q[..., None, :]
 
 
-def _xi_sigma(S, P_I, P_II):
+def _xi_sigma(S, P_I, P_II, w=None):
+    """ξ of Eq. (3) from Σ; ``w`` = N_II/N_I weighs cloud II's spin (None: equal clouds)."""
+    if w is not None:
+        rw = np.sqrt(w)
+        num = (S[..., 0, 0] + S[..., 1, 1] + w * (S[..., 2, 2] + S[..., 3, 3])
+               + 2 * rw * (S[..., 0, 2] - S[..., 1, 3]))
+        return num / (P_I + w * P_II)
     num = (S[..., 0, 0] + S[..., 2, 2] + 2 * S[..., 0, 2]
            + S[..., 1, 1] + S[..., 3, 3] - 2 * S[..., 1, 3])
     return num / (P_I + P_II)
 
 
-def _xi_best_sigma(S, P_I, P_II):
+def _xi_best_sigma(S, P_I, P_II, w=None):
     a = S[..., 0, 2] - S[..., 1, 3]          # C_xx − C_pp
     b = S[..., 0, 3] + S[..., 1, 2]          # C_xp + C_px
+    if w is not None:
+        tr = S[..., 0, 0] + S[..., 1, 1] + w * (S[..., 2, 2] + S[..., 3, 3])
+        return ((tr - 2.0 * np.sqrt(w) * np.hypot(a, b)) / (P_I + w * P_II),
+                np.arctan2(-b, -a))
     tr = S[..., 0, 0] + S[..., 1, 1] + S[..., 2, 2] + S[..., 3, 3]
     return (tr - 2.0 * np.hypot(a, b)) / (P_I + P_II), np.arctan2(-b, -a)
+
+
+def _mean_P(P_I, P_II, w=None):
+    """The mean polarisation (N_I P_I + N_II P_II)/(N_I + N_II) = 2(|⟨J_x,I⟩| + |⟨J_x,II⟩|)/(N_I + N_II)."""
+    if w is None:
+        return 0.5 * (P_I + P_II)
+    return (P_I + w * P_II) / (1.0 + w)
 
 
 def _det2(X):
@@ -195,7 +229,8 @@ def _purity(V):
 # Public helpers on covariance matrices
 # --------------------------------------------------------------------------------------------
 
-def xi_of(V: np.ndarray, P_I: float = 1.0, P_II: float | None = None) -> float:
+def xi_of(V: np.ndarray, P_I: float = 1.0, P_II: float | None = None, *,
+          N_ratio: float | None = None) -> float:
     """The paper's ξ (Eq. 3) of a bosonic covariance matrix V.
 
     Parameters
@@ -205,12 +240,17 @@ def xi_of(V: np.ndarray, P_I: float = 1.0, P_II: float | None = None) -> float:
     P_I, P_II : float
         Polarisations of the clouds (P_II defaults to P_I); only their ratio matters
         when they differ.
+    N_ratio : float, optional
+        N_II/N_I for clouds of different atom numbers (SPEC §9; None: equal).  Each cloud's
+        spin is √(N_X P_X/2) times its quadratures, so ξ = [Σ_aa + w Σ_bb + 2√w (C_xx − C_pp)]
+        /(P_I + w P_II), w = N_II/N_I (Σ_aa, Σ_bb the traces of the diagonal blocks of Σ).
 
     Returns
     -------
     float or array
-        ξ = [Σ(y_I + y_II) + Σ(z_I − z_II)]/(P_I + P_II) with Σ = Q V Q, which for
-        P_I = P_II is [var(x_a + x_b) + var(p_a − p_b)]/2.
+        ξ = [var(J_y,I + J_y,II) + var(J_z,I − J_z,II)]/(|⟨J_x,I⟩| + |⟨J_x,II⟩|) (Eq. 3), which
+        for equal clouds is [Σ(y_I + y_II) + Σ(z_I − z_II)]/(P_I + P_II) with Σ = Q V Q, and
+        for P_I = P_II is [var(x_a + x_b) + var(p_a − p_b)]/2.
 
     Examples
     --------
@@ -221,11 +261,18 @@ def xi_of(V: np.ndarray, P_I: float = 1.0, P_II: float | None = None) -> float:
     """
     P_II = P_I if P_II is None else P_II
     V = np.asarray(V, dtype=float)
-    out = _xi_sigma(_sigma(V, np.asarray(P_I), np.asarray(P_II)), P_I, P_II)
+    w = _ratio(N_ratio)
+    out = _xi_sigma(_sigma(V, np.asarray(P_I), np.asarray(P_II)), P_I, P_II, w)
     return float(out) if np.ndim(out) == 0 else out
 
 
-def xi_best_of(V: np.ndarray, P_I: float = 1.0, P_II: float | None = None) -> tuple:
+def _ratio(N_ratio):
+    return None if N_ratio is None else _checks.real(N_ratio, "N_ratio", 0.0, _checks.N_MAX,
+                                                     lo_open=True)
+
+
+def xi_best_of(V: np.ndarray, P_I: float = 1.0, P_II: float | None = None, *,
+               N_ratio: float | None = None) -> tuple:
     """ξ minimised over a rotation θ of cloud II's quadratures, in closed form.
 
     With x_b → x_b cos θ + p_b sin θ, p_b → −x_b sin θ + p_b cos θ the cross term of
@@ -241,6 +288,8 @@ def xi_best_of(V: np.ndarray, P_I: float = 1.0, P_II: float | None = None) -> tu
         Covariance of (x_a, p_a, x_b, p_b), vacuum variance ½.
     P_I, P_II : float
         Polarisations (P_II defaults to P_I).
+    N_ratio : float, optional
+        N_II/N_I (as :func:`xi_of`; the cross term then carries √(N_II/N_I)).
 
     Returns
     -------
@@ -259,7 +308,8 @@ def xi_best_of(V: np.ndarray, P_I: float = 1.0, P_II: float | None = None) -> tu
     """
     P_II = P_I if P_II is None else P_II
     V = np.asarray(V, dtype=float)
-    xb, th = _xi_best_sigma(_sigma(V, np.asarray(P_I), np.asarray(P_II)), P_I, P_II)
+    xb, th = _xi_best_sigma(_sigma(V, np.asarray(P_I), np.asarray(P_II)), P_I, P_II,
+                            _ratio(N_ratio))
     if np.ndim(xb) == 0:
         return float(xb), float(th)
     return xb, th
@@ -348,6 +398,11 @@ class GaussianModel:
     rates : RateInputs or None
         The averaged rates the model was built from (:func:`model_from_rates`), with their
         errors: :func:`propagate` and :func:`lehmberg.entangle` propagate them.
+    d_II, g_in_II, N_ratio : float or None
+        Clouds that differ (SPEC §9): cloud II's optical depth N_II Γ̄_II,II, its Ḡ_II,II/Γ̄_II,II
+        and N_II/N_I.  None (all three) for identical clouds, SPEC §8 as written; otherwise
+        ``d``, ``g_in`` are cloud I's and c = Γ̄_I,II/√(Γ̄_I,I Γ̄_II,II),
+        g_x = Ḡ_I,II/√(Γ̄_I,I Γ̄_II,II), so that k_XY = √(N_X N_Y P_X P_Y) Γ̄_YX.
 
     The two clouds (:class:`lehmberg.moments.TwoLevel`, attribute ``clouds``) are built
     without validation: :func:`gaussian_model` validated every input once, and
@@ -366,13 +421,27 @@ class GaussianModel:
     P: float | None = None
     d_err: float = dataclasses.field(default=0.0, compare=False)
     rates: "RateInputs | None" = dataclasses.field(default=None, repr=False, compare=False)
+    d_II: float | None = None
+    g_in_II: float | None = None
+    N_ratio: float | None = None
     clouds: tuple = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         # the two-level parameters (lehmberg.moments.TwoLevel) of clouds I and II, unvalidated
         object.__setattr__(self, "clouds", tuple(
-            TwoLevel.unchecked(self.d, z, self.gamma_add, self.x, self.P0)
-            for z in (self.Z_I, self.Z_II)))
+            TwoLevel.unchecked(d, z, self.gamma_add, self.x, self.P0)
+            for d, z in ((self.d, self.Z_I), (self.d if self.d_II is None else self.d_II,
+                                               self.Z_II))))
+
+    @property
+    def differs(self) -> bool:
+        """Whether the clouds differ (SPEC §9: ``d_II``, ``g_in_II``, ``N_ratio`` set)."""
+        return self.d_II is not None
+
+    @property
+    def P_mean(self) -> float:
+        """The atom-weighted mean steady polarisation (N_I P_I + N_II P_II)/(N_I + N_II)."""
+        return float(_mean_P(*self.P_inf, self.N_ratio))
 
     @property
     def P_inf(self):
@@ -393,6 +462,9 @@ class GaussianModel:
         return (self.d, self.c, self.g_in, self.g_x, cI.mu, cI.nu, cII.mu, cII.nu,
                 cI.G_tilde, cII.G_tilde)
 
+    def _kw(self):
+        return {"d_II": self.d_II, "g_in_II": self.g_in_II}
+
     def matrices(self, P_I=None, P_II=None):
         """Drift A and diffusion D (bosonic units, vacuum ½) at polarisations P_I, P_II.
 
@@ -402,25 +474,30 @@ class GaussianModel:
             P_I, P_II = self.P_inf
         elif P_II is None:
             P_II = P_I
-        return _matrices(*self._args(), P_I, P_II)
+        return _matrices(*self._args(), P_I, P_II, **self._kw())
 
     def as_dict(self):
-        """Plain numbers (complex as [re, im]) for JSON/HDF5."""
-        return {"d": self.d, "c": [self.c.real, self.c.imag], "g_in": self.g_in,
-                "g_x": [self.g_x.real, self.g_x.imag], "Z_I": self.Z_I, "Z_II": self.Z_II,
-                "gamma_add": self.gamma_add, "x": self.x, "P0": self.P0, "P": self.P}
+        """Plain numbers (complex as [re, im]) for JSON/HDF5; clouds that differ add ``d_II``,
+        ``g_in_II`` and ``N_ratio``."""
+        out = {"d": self.d, "c": [self.c.real, self.c.imag], "g_in": self.g_in,
+               "g_x": [self.g_x.real, self.g_x.imag], "Z_I": self.Z_I, "Z_II": self.Z_II,
+               "gamma_add": self.gamma_add, "x": self.x, "P0": self.P0, "P": self.P}
+        if self.differs:
+            out.update(d_II=self.d_II, g_in_II=self.g_in_II, N_ratio=self.N_ratio)
+        return out
 
 
 def gaussian_model(d: float, Z: float | None = None, *, Z_I: float | None = None,
                    Z_II: float | None = None, c: complex = 1.0, g_in: float = 0.0,
                    g_x: complex = 0.0, gamma_add: float = 0.0, x: float = 0.0, P0: float = 1.0,
-                   P: float | None = None, d_err: float = 0.0) -> GaussianModel:
+                   P: float | None = None, d_err: float = 0.0, d_II: float | None = None,
+                   g_in_II: float | None = None, N_ratio: float | None = None) -> GaussianModel:
     """Validated :class:`GaussianModel` (the ranges of :mod:`lehmberg._checks`).
 
     Parameters
     ----------
     d : float
-        Optical depth N Γ̄_I,I/Γ of one ensemble, > 0.
+        Optical depth N Γ̄_I,I/Γ of one ensemble (of cloud I when the clouds differ), > 0.
     Z : float, optional
         Common sideband weight Z = 1/(|μ| − |ν|) > 1 of both clouds; or give ``Z_I`` and
         ``Z_II`` (sideband A uses μ_I, ν_II, sideband B uses ν_I, μ_II).
@@ -441,6 +518,12 @@ def gaussian_model(d: float, Z: float | None = None, *, Z_I: float | None = None
         the physics review's numbers); default: P₂(t) and P₂,∞ of SPEC §5.
     d_err : float
         Standard error of d, ≥ 0 (propagated by :func:`propagate` and :func:`lehmberg.entangle`).
+    d_II, g_in_II, N_ratio : float, optional
+        Clouds that differ (SPEC §9): cloud II's optical depth N_II Γ̄_II,II (default d), its
+        Ḡ_II,II/Γ̄_II,II (default g_in) and N_II/N_I (default 1); giving any of them makes the
+        model one of differing clouds, in which c = Γ̄_I,II/√(Γ̄_I,I Γ̄_II,II) and
+        g_x = Ḡ_I,II/√(Γ̄_I,I Γ̄_II,II) (|c| ≤ 1 is still positivity).  With the defaults the
+        numbers are those of identical clouds to rounding.
 
     Returns
     -------
@@ -460,10 +543,12 @@ def gaussian_model(d: float, Z: float | None = None, *, Z_I: float | None = None
     >>> print(f"{m.c:.4f} {m.P_inf[0]:.4f}")
     0.9901-0.0990j 0.7423
     """
-    return _model(d, Z, Z_I, Z_II, c, g_in, g_x, gamma_add, x, P0, P, d_err, None)
+    return _model(d, Z, Z_I, Z_II, c, g_in, g_x, gamma_add, x, P0, P, d_err, None, d_II,
+                  g_in_II, N_ratio)
 
 
-def _model(d, Z, Z_I, Z_II, c, g_in, g_x, gamma_add, x, P0, P, d_err, rates):
+def _model(d, Z, Z_I, Z_II, c, g_in, g_x, gamma_add, x, P0, P, d_err, rates, d_II=None,
+           g_in_II=None, N_ratio=None):
     d = _checks.optical_depth(d)
     if Z is not None:
         if Z_I is not None or Z_II is not None:
@@ -483,7 +568,12 @@ def _model(d, Z, Z_I, Z_II, c, g_in, g_x, gamma_add, x, P0, P, d_err, rates):
     if P is not None:
         P = _checks.polarisation(P, "P")
     d_err = _checks.real(d_err, "d_err", 0.0)
-    return GaussianModel(d, c, g_in, g_x, Z_I, Z_II, gamma_add, x, P0, P, d_err, rates)
+    if d_II is not None or g_in_II is not None or N_ratio is not None:
+        d_II = d if d_II is None else _checks.optical_depth(d_II, "d_II")
+        g_in_II = g_in if g_in_II is None else _checks.real(g_in_II, "g_in_II")
+        N_ratio = 1.0 if N_ratio is None else _ratio(N_ratio)
+    return GaussianModel(d, c, g_in, g_x, Z_I, Z_II, gamma_add, x, P0, P, d_err, rates, d_II,
+                         g_in_II, N_ratio)
 
 
 # --------------------------------------------------------------------------------------------
@@ -505,7 +595,8 @@ class GaussianState:
     log_negativity, purity : float
         E_N (nats) and Tr ρ² of the two-mode state V.
     P_I, P_II, P_inf : float
-        Polarisations of the clouds and their mean (|⟨J_x,I⟩| + |⟨J_x,II⟩|)/N.
+        Polarisations of the clouds and their mean (|⟨J_x,I⟩| + |⟨J_x,II⟩|)/N (clouds of
+        different N: 2(|⟨J_x,I⟩| + |⟨J_x,II⟩|)/(N_I + N_II)).
     growth_rate : float
         Largest real part of the eigenvalues of A (< 0: the state is reached at this rate).
     A, D : (4, 4) arrays
@@ -531,7 +622,7 @@ def _growth(A):
     return float(np.max(np.linalg.eigvals(A).real))
 
 
-def _state_from(A, D, P_I, P_II):
+def _state_from(A, D, P_I, P_II, w=None):
     g = _growth(A)
     if not g < 0:
         raise NoSteadyState(f"no steady state: the drift matrix has an eigenvalue with real part "
@@ -539,11 +630,12 @@ def _state_from(A, D, P_I, P_II):
     V = solve_continuous_lyapunov(A, -D)
     V = 0.5 * (V + V.T)
     S = _sigma(V, np.asarray(P_I), np.asarray(P_II))
-    xb, th = _xi_best_sigma(S, P_I, P_II)
-    return GaussianState(V=V, Sigma=S, xi=float(_xi_sigma(S, P_I, P_II)), xi_best=float(xb),
+    xb, th = _xi_best_sigma(S, P_I, P_II, w)
+    return GaussianState(V=V, Sigma=S, xi=float(_xi_sigma(S, P_I, P_II, w)), xi_best=float(xb),
                          theta_best=float(th), log_negativity=float(_log_negativity(V)),
                          purity=float(_purity(V)), P_I=float(P_I), P_II=float(P_II),
-                         P_inf=0.5 * float(P_I + P_II), growth_rate=g, A=A, D=D)
+                         P_inf=float(_mean_P(float(P_I), float(P_II), w)), growth_rate=g, A=A,
+                         D=D)
 
 
 def steady_state(model: GaussianModel) -> GaussianState:
@@ -574,7 +666,7 @@ def steady_state(model: GaussianModel) -> GaussianState:
     """
     P_I, P_II = model.P_inf
     A, D = model.matrices(P_I, P_II)
-    return _state_from(A, D, P_I, P_II)
+    return _state_from(A, D, P_I, P_II, model.N_ratio)
 
 
 # --------------------------------------------------------------------------------------------
@@ -587,7 +679,8 @@ class GaussianSolution:
 
     ``xi`` is ξ(t) of Eq. (3) with the instantaneous polarisations; ``xi_err`` the
     largest change of ξ when rtol/atol are tightened 100-fold (integration error);
-    ``P`` the mean polarisation (P_I + P_II)/2; ``Sigma`` the spin covariance / (N/2)
+    ``P`` the mean polarisation (P_I + P_II)/2 (clouds of different N: weighted by N_X);
+    ``Sigma`` the spin covariance / (N/2) (each cloud's spin divided by √(N_X/2))
     and ``V`` = Q⁻¹ Σ Q⁻¹ the bosonic covariance at each time (shape (n, 4, 4)).
     """
 
@@ -608,12 +701,12 @@ class GaussianSolution:
 
 
 def _sigma_ode(model):
-    args = model._args()
+    args, kw = model._args(), model._kw()
     eye = np.eye(4)
 
     def mats(t):
         P_I, P_II = (float(p) for p in model.polarisation(t))
-        A, D = _matrices(*args, P_I, P_II)
+        A, D = _matrices(*args, P_I, P_II, **kw)
         q = np.sqrt(np.array([P_I, P_I, P_II, P_II]))
         return A * q[:, None] / q[None, :], D * q[:, None] * q[None, :]
 
@@ -682,13 +775,14 @@ def integrate(model: GaussianModel, t: ArrayLike, method: str = "LSODA", rtol: f
     S = np.moveaxis(y.reshape(4, 4, t.size), -1, 0)
     S = 0.5 * (S + np.swapaxes(S, -1, -2))
     S_fine = np.moveaxis(y_fine.reshape(4, 4, t.size), -1, 0)
-    xi = _xi_sigma(S, P_I, P_II)
-    xi_err = np.abs(xi - _xi_sigma(S_fine, P_I, P_II))
+    w = model.N_ratio
+    xi = _xi_sigma(S, P_I, P_II, w)
+    xi_err = np.abs(xi - _xi_sigma(S_fine, P_I, P_II, w))
     q = np.sqrt(np.stack([P_I, P_I, P_II, P_II], axis=-1))
     V = S / (q[:, :, None] * q[:, None, :])
-    xb, th = _xi_best_sigma(S, P_I, P_II)
+    xb, th = _xi_best_sigma(S, P_I, P_II, w)
     return GaussianSolution(t=t, xi=xi, xi_err=xi_err, xi_best=xb, theta_best=th,
-                            log_negativity=_log_negativity(V), P=0.5 * (P_I + P_II),
+                            log_negativity=_log_negativity(V), P=_mean_P(P_I, P_II, w),
                             P_I=np.asarray(P_I), P_II=np.asarray(P_II), Sigma=S, V=V,
                             method=method, rtol=rtol, atol=atol)
 
@@ -713,7 +807,9 @@ def _cloud_params(Z, gamma_add, x, P):
 
 def steady_state_batch(d: ArrayLike, Z: ArrayLike, c: ArrayLike = 1.0, g_in: ArrayLike = 0.0,
                        g_x: ArrayLike = 0.0, gamma_add: ArrayLike = 0.0, x: ArrayLike = 0.0,
-                       P: ArrayLike | None = None, Z_II: ArrayLike | None = None) -> dict:
+                       P: ArrayLike | None = None, Z_II: ArrayLike | None = None, *,
+                       d_II: ArrayLike | None = None, g_in_II: ArrayLike | None = None,
+                       N_ratio: ArrayLike | None = None) -> dict:
     """Steady-state outputs for many parameter points at once (arrays broadcast together).
 
     Same model and outputs as :func:`steady_state`; the Lyapunov equations are solved as
@@ -727,6 +823,8 @@ def steady_state_batch(d: ArrayLike, Z: ArrayLike, c: ArrayLike = 1.0, g_in: Arr
         Fixed polarisation; default P₂,∞ of Eq. (15) per cloud.
     Z_II : array_like, optional
         Sideband weight of cloud II (default Z).
+    d_II, g_in_II, N_ratio : array_like, optional
+        Clouds that differ, as in :func:`gaussian_model` (any given: defaults d, g_in, 1).
 
     Returns
     -------
@@ -761,24 +859,34 @@ def steady_state_batch(d: ArrayLike, Z: ArrayLike, c: ArrayLike = 1.0, g_in: Arr
     x = np.asarray(_checks.pump(x))
     if P is not None:
         P = np.asarray(_checks.polarisation(P, "P"))
-    d, Z, Z_II, c, g_in, g_x, gamma_add, x = np.broadcast_arrays(d, Z, Z_II, c, g_in, g_x,
-                                                                 gamma_add, x)
+    two = d_II is not None or g_in_II is not None or N_ratio is not None
+    if two:
+        d_II = d if d_II is None else np.asarray(_checks.optical_depth(d_II, "d_II"))
+        g_in_II = g_in if g_in_II is None else _checks.array(g_in_II, "g_in_II")
+        N_ratio = (np.ones(()) if N_ratio is None else
+                   _checks.array(N_ratio, "N_ratio", 0.0, _checks.N_MAX, lo_open=True))
+    else:
+        d_II = g_in_II = N_ratio = np.zeros(())       # placeholders, not used
+    (d, Z, Z_II, c, g_in, g_x, gamma_add, x, d_II, g_in_II,
+     N_ratio) = np.broadcast_arrays(d, Z, Z_II, c, g_in, g_x, gamma_add, x, d_II, g_in_II, N_ratio)
     if P is not None:
         P = np.broadcast_to(P, d.shape)
     muI, nuI, GtI, PI = _cloud_params(Z, gamma_add, x, P)
     muII, nuII, GtII, PII = _cloud_params(Z_II, gamma_add, x, P)
-    A, D = _matrices(d, c, g_in, g_x, muI, nuI, muII, nuII, GtI, GtII, PI, PII)
+    w = N_ratio if two else None
+    A, D = _matrices(d, c, g_in, g_x, muI, nuI, muII, nuII, GtI, GtII, PI, PII,
+                     d_II if two else None, g_in_II if two else None)
     growth = np.max(np.linalg.eigvals(A).real, axis=-1)
     stable = growth < 0
     A_ok = np.where(stable[..., None, None], A, -np.eye(4))      # placeholder keeps solve regular
     V = _lyap_batch(A_ok, D)
     S = _sigma(V, PI, PII)
-    xb, th = _xi_best_sigma(S, PI, PII)
-    out = {"xi": _xi_sigma(S, PI, PII), "xi_best": xb, "theta_best": th,
+    xb, th = _xi_best_sigma(S, PI, PII, w)
+    out = {"xi": _xi_sigma(S, PI, PII, w), "xi_best": xb, "theta_best": th,
            "log_negativity": _log_negativity(V), "purity": _purity(V)}
     for k in out:
         out[k] = np.where(stable, out[k], np.nan)
-    out["P_inf"] = 0.5 * (PI + PII)
+    out["P_inf"] = _mean_P(PI, PII, w)
     out["growth_rate"] = growth
     out["stable"] = stable
     return out
@@ -788,7 +896,9 @@ def optimize_Z_batch(d: ArrayLike, c: ArrayLike = 1.0, g_in: ArrayLike = 0.0,
                      g_x: ArrayLike = 0.0, gamma_add: ArrayLike = 0.0, x: ArrayLike = 0.0,
                      P: ArrayLike | None = None, Z_max: float = 50.0,
                      objective: str = "xi_best", n_grid: int = 100,
-                     xatol: float = 1e-7) -> tuple:
+                     xatol: float = 1e-7, *, d_II: ArrayLike | None = None,
+                     g_in_II: ArrayLike | None = None,
+                     N_ratio: ArrayLike | None = None) -> tuple:
     """Minimise ξ_best (or ξ) over a common Z ∈ (1, Z_max] at many parameter points at once.
 
     For every point: a log-spaced grid of ``n_grid`` values of Z brackets the minimum, then a
@@ -807,6 +917,8 @@ def optimize_Z_batch(d: ArrayLike, c: ArrayLike = 1.0, g_in: ArrayLike = 0.0,
     xatol : float
         Final bracket width in ln Z (ξ is quadratic at its minimum, so the value is
         accurate to ~ξ''·xatol², far below 1e-10 for the default).
+    d_II, g_in_II, N_ratio : array_like, optional
+        Clouds that differ (:func:`steady_state_batch`); one common Z for both clouds.
 
     Returns
     -------
@@ -829,16 +941,20 @@ def optimize_Z_batch(d: ArrayLike, c: ArrayLike = 1.0, g_in: ArrayLike = 0.0,
     n_grid = _checks.integer(n_grid, "n_grid", 10)
     xatol = _checks.real(xatol, "xatol", 0.0, lo_open=True)
     # validate once (also P and |c|) at an admissible Z; the search below stays inside (1, Z_max]
-    first = steady_state_batch(d, 2.0, c, g_in, g_x, gamma_add, x, P)
+    two = {k: v for k, v in (("d_II", d_II), ("g_in_II", g_in_II), ("N_ratio", N_ratio))
+           if v is not None}
+    first = steady_state_batch(d, 2.0, c, g_in, g_x, gamma_add, x, P, **two)
     shape = first["xi"].shape
     pars = [np.broadcast_to(np.asarray(v, dtype=complex if k in (1, 3) else float), shape).ravel()
             for k, v in enumerate((d, c, g_in, g_x, gamma_add, x))]
     Pf = None if P is None else np.broadcast_to(np.asarray(P, dtype=float), shape).ravel()
+    two = {k: np.broadcast_to(np.asarray(v, dtype=float), shape).ravel() for k, v in two.items()}
 
     def F(logz, idx=slice(None)):
         sel = [p[idx] for p in pars]
         out = steady_state_batch(sel[0], np.exp(logz), *sel[1:],
-                                 P=None if Pf is None else Pf[idx])
+                                 P=None if Pf is None else Pf[idx],
+                                 **{k: v[idx] for k, v in two.items()})
         return np.where(out["stable"], out[objective], np.inf)
 
     grid = np.linspace(math.log(1.0 + 1e-6), math.log(Z_max), int(n_grid))
@@ -873,7 +989,8 @@ def optimize_Z_batch(d: ArrayLike, c: ArrayLike = 1.0, g_in: ArrayLike = 0.0,
 
 def optimize_Z(d: float, gamma_add: float = 0.0, x: float = 0.0, Z_max: float = 50.0, *,
                c: complex = 1.0, g_in: float = 0.0, g_x: complex = 0.0, P: float | None = None,
-               objective: str = "xi_best") -> tuple:
+               objective: str = "xi_best", d_II: float | None = None,
+               g_in_II: float | None = None, N_ratio: float | None = None) -> tuple:
     """Minimise ξ_best (or ξ) of the steady state over a common Z ∈ (1, Z_max]: the Gaussian case
     of :func:`lehmberg.entanglement.optimize_Z`, which takes the model itself.
 
@@ -889,6 +1006,7 @@ def optimize_Z(d: float, gamma_add: float = 0.0, x: float = 0.0, Z_max: float = 
         Upper end of the search, in (1, 1e6].
     c, g_in, g_x, P : as in :func:`gaussian_model` (keywords)
     objective : {"xi_best", "xi"}
+    d_II, g_in_II, N_ratio : as in :func:`gaussian_model` (clouds that differ; one common Z)
 
     Returns
     -------
@@ -904,13 +1022,16 @@ def optimize_Z(d: float, gamma_add: float = 0.0, x: float = 0.0, Z_max: float = 
     >>> print(f"{z:.4f} {v:.6f} {z2:.4f} {v2:.6f}")
     1.2893 0.850243 1.2893 0.850243
     """
-    m0 = gaussian_model(d, Z=2.0, c=c, g_in=g_in, g_x=g_x, gamma_add=gamma_add, x=x, P=P)
+    m0 = gaussian_model(d, Z=2.0, c=c, g_in=g_in, g_x=g_x, gamma_add=gamma_add, x=x, P=P,
+                        d_II=d_II, g_in_II=g_in_II, N_ratio=N_ratio)
     return _optimize_Z(m0, Z_max, objective)
 
 
 def _optimize_Z(m0, Z_max, objective):
+    two = ({"d_II": m0.d_II, "g_in_II": m0.g_in_II, "N_ratio": m0.N_ratio} if m0.differs
+           else {})
     z, v = optimize_Z_batch(m0.d, m0.c, m0.g_in, m0.g_x, m0.gamma_add, m0.x, m0.P, Z_max=Z_max,
-                            objective=objective, n_grid=400, xatol=1e-8)
+                            objective=objective, n_grid=400, xatol=1e-8, **two)
     return float(z), float(v)
 
 
@@ -924,7 +1045,9 @@ class RateInputs:
 
     Units of Γ; the convention of SPEC §3 (i in I, j in II).  Complex errors are
     ``err_re + 1j*err_im`` (as :class:`lehmberg.result.Rates`).  ``gamma_inter`` None: the
-    paper's assumption c = 1; ``g_inter`` None: g_x = 0.
+    paper's assumption c = 1; ``g_inter`` None: g_x = 0.  Clouds that differ (SPEC §9):
+    ``N_II`` (None: N) and cloud II's own Γ̄_II,II, Ḡ_II,II (``gamma_intra_II`` None: cloud I's,
+    one input for both); :attr:`differs` when either is given.
     """
 
     N: float
@@ -936,26 +1059,84 @@ class RateInputs:
     g_intra_err: float = 0.0
     gamma_inter_err: complex = 0j
     g_inter_err: complex = 0j
+    N_II: float | None = None
+    gamma_intra_II: float | None = None
+    g_intra_II: float = 0.0
+    gamma_intra_II_err: float = 0.0
+    g_intra_II_err: float = 0.0
+
+    @property
+    def differs(self) -> bool:
+        """Whether the clouds differ (their own N or their own intra-cloud rates)."""
+        return self.N_II is not None or self.gamma_intra_II is not None
+
+    def names(self):
+        """The names of :meth:`vector`'s entries: :data:`RATE_INPUTS`, plus ``gamma_intra_II``,
+        ``g_intra_II`` when cloud II has rates of its own."""
+        return RATE_INPUTS + (RATE_INPUTS_II if self.gamma_intra_II is not None else ())
 
     def vector(self):
-        """(Γ̄_I,I, Ḡ_I,I, Re Γ̄_I,II, Im Γ̄_I,II, Re Ḡ_I,II, Im Ḡ_I,II) and their errors."""
-        gX = self.gamma_intra + 0j if self.gamma_inter is None else self.gamma_inter
+        """(Γ̄_I,I, Ḡ_I,I, Re Γ̄_I,II, Im Γ̄_I,II, Re Ḡ_I,II, Im Ḡ_I,II[, Γ̄_II,II, Ḡ_II,II])
+        and their errors."""
+        own = self.gamma_intra_II is not None
+        if self.gamma_inter is not None:
+            gX = self.gamma_inter
+        elif own:
+            gX = math.sqrt(self.gamma_intra * self.gamma_intra_II) + 0j
+        else:
+            gX = self.gamma_intra + 0j
         GX = 0j if self.g_inter is None else self.g_inter
-        x0 = np.array([self.gamma_intra, self.g_intra, gX.real, gX.imag, GX.real, GX.imag])
-        err = np.array([self.gamma_intra_err, self.g_intra_err, self.gamma_inter_err.real,
-                        self.gamma_inter_err.imag, self.g_inter_err.real, self.g_inter_err.imag])
-        return x0, err
+        x0 = [self.gamma_intra, self.g_intra, gX.real, gX.imag, GX.real, GX.imag]
+        err = [self.gamma_intra_err, self.g_intra_err, self.gamma_inter_err.real,
+               self.gamma_inter_err.imag, self.g_inter_err.real, self.g_inter_err.imag]
+        if own:
+            x0 += [self.gamma_intra_II, self.g_intra_II]
+            err += [self.gamma_intra_II_err, self.g_intra_II_err]
+        return np.array(x0), np.array(err)
+
+    def steps(self, rel_step):
+        """Finite-difference steps of :meth:`vector`'s entries: ``rel_step`` times Γ̄_I,I for
+        cloud I's rates, √(Γ̄_I,I Γ̄_II,II) for the inter-cloud ones, Γ̄_II,II for cloud II's."""
+        gI = self.gamma_intra
+        if self.gamma_intra_II is None:
+            return np.full(6, rel_step * gI)
+        gII = self.gamma_intra_II
+        x = rel_step * math.sqrt(gI * gII)
+        return np.array([rel_step * gI] * 2 + [x] * 4 + [rel_step * gII] * 2)
 
     def couplings(self, v=None):
-        """(d, c, g_in, g_x) of SPEC §8 from the rates (or from the vector ``v`` of :meth:`vector`)."""
+        """(d, c, g_in, g_x) of SPEC §8 from the rates (or from the vector ``v`` of :meth:`vector`).
+
+        Clouds that differ: d = N_I Γ̄_I,I and g_in = Ḡ_I,I/Γ̄_I,I are cloud I's, and
+        c = Γ̄_I,II/√(Γ̄_I,I Γ̄_II,II), g_x = Ḡ_I,II/√(Γ̄_I,I Γ̄_II,II) (:meth:`fields` adds cloud II's).
+        """
         v = self.vector()[0] if v is None else v
-        c = 1.0 + 0j if self.gamma_inter is None else complex(v[2], v[3]) / v[0]
-        return self.N * v[0], c, v[1] / v[0], complex(v[4], v[5]) / v[0]
+        if self.gamma_intra_II is None:
+            s = v[0]
+        else:
+            s = math.sqrt(v[0] * v[6])
+        c = 1.0 + 0j if self.gamma_inter is None else complex(v[2], v[3]) / s
+        return self.N * v[0], c, v[1] / v[0], complex(v[4], v[5]) / s
+
+    def fields(self, v=None):
+        """The :class:`GaussianModel` fields the rates make ({d, c, g_in, g_x}, and for clouds
+        that differ d_II = N_II Γ̄_II,II, g_in_II = Ḡ_II,II/Γ̄_II,II, N_ratio = N_II/N_I)."""
+        v = self.vector()[0] if v is None else v
+        d, c, g_in, g_x = self.couplings(v)
+        out = {"d": d, "c": c, "g_in": g_in, "g_x": g_x}
+        if self.differs:
+            N_II = self.N if self.N_II is None else self.N_II
+            gII, GII = (v[0], v[1]) if self.gamma_intra_II is None else (v[6], v[7])
+            out.update(d_II=N_II * gII, g_in_II=GII / gII, N_ratio=N_II / self.N)
+        return out
 
 
 #: Names of the six rate inputs of :class:`RateInputs` (the Jacobian's columns).
 RATE_INPUTS = ("gamma_intra", "g_intra", "gamma_inter_re", "gamma_inter_im", "g_inter_re",
                "g_inter_im")
+
+#: The two further rate inputs of clouds that differ: Γ̄_II,II and Ḡ_II,II.
+RATE_INPUTS_II = ("gamma_intra_II", "g_intra_II")
 
 
 def model_from_rates(N: float, gamma_intra: float, g_intra: float = 0.0,
@@ -964,7 +1145,10 @@ def model_from_rates(N: float, gamma_intra: float, g_intra: float = 0.0,
                      gamma_inter_err: complex = 0j, g_inter_err: complex = 0j,
                      Z: float | None = None, Z_I: float | None = None, Z_II: float | None = None,
                      gamma_add: float = 0.0, x: float = 0.0, P0: float = 1.0,
-                     P: float | None = None) -> GaussianModel:
+                     P: float | None = None, N_II: float | None = None,
+                     gamma_intra_II: float | None = None, g_intra_II: float = 0.0,
+                     gamma_intra_II_err: float = 0.0,
+                     g_intra_II_err: float = 0.0) -> GaussianModel:
     """The validated :class:`GaussianModel` of averaged rates (plain numbers), carrying them.
 
     d = N Γ̄_I,I, c = Γ̄_I,II/Γ̄_I,I, g_in = Ḡ_I,I/Γ̄_I,I, g_x = Ḡ_I,II/Γ̄_I,I (SPEC §8); the
@@ -986,6 +1170,12 @@ def model_from_rates(N: float, gamma_intra: float, g_intra: float = 0.0,
     gamma_inter_err, g_inter_err : complex
         Standard errors of the real and imaginary parts as ``err_re + 1j*err_im``.
     Z, Z_I, Z_II, gamma_add, x, P0, P : as in :func:`gaussian_model`.
+    N_II, gamma_intra_II, g_intra_II, gamma_intra_II_err, g_intra_II_err
+        Clouds that differ (SPEC §9): cloud II's atoms (default N) and its own Γ̄_II,II (> 0),
+        Ḡ_II,II with errors (``gamma_intra_II`` None: cloud I's rates, one input for both).
+        Giving ``N_II`` or ``gamma_intra_II`` builds the model of clouds that differ:
+        k_XY = √(N_X N_Y P_X P_Y) Γ̄_YX, h_XY = √(N_X N_Y P_X P_Y) Ḡ_YX (row X, column Y),
+        d_X = N_X Γ̄_XX, i.e. c = Γ̄_I,II/√(Γ̄_I,I Γ̄_II,II) and g_x = Ḡ_I,II/√(Γ̄_I,I Γ̄_II,II).
 
     Returns
     -------
@@ -1013,6 +1203,24 @@ def model_from_rates(N: float, gamma_intra: float, g_intra: float = 0.0,
         raise ValueError("gamma_inter_err given without gamma_inter")
     if GX is None and rates.g_inter_err:
         raise ValueError("g_inter_err given without g_inter")
+    if gamma_intra_II is None and (g_intra_II or gamma_intra_II_err or g_intra_II_err):
+        raise ValueError("g_intra_II/gamma_intra_II_err/g_intra_II_err given without "
+                         "gamma_intra_II")
+    if N_II is not None or gamma_intra_II is not None:
+        rates = dataclasses.replace(
+            rates, N_II=None if N_II is None else _checks.real(N_II, "N_II", 0.0, _checks.N_MAX,
+                                                               lo_open=True),
+            gamma_intra_II=None if gamma_intra_II is None else _checks.real(
+                gamma_intra_II, "gamma_intra_II", 0.0, lo_open=True),
+            g_intra_II=_checks.real(g_intra_II, "g_intra_II"),
+            gamma_intra_II_err=_checks.real(gamma_intra_II_err, "gamma_intra_II_err", 0.0),
+            g_intra_II_err=_checks.real(g_intra_II_err, "g_intra_II_err", 0.0))
+        if gX is not None:
+            gII = gI if rates.gamma_intra_II is None else rates.gamma_intra_II
+            _check_c(gX / math.sqrt(gI * gII), "gamma_inter/sqrt(gamma_intra gamma_intra_II)")
+        f = rates.fields()
+        return _model(f["d"], Z, Z_I, Z_II, f["c"], f["g_in"], f["g_x"], gamma_add, x, P0, P,
+                      0.0, rates, f["d_II"], f["g_in_II"], f["N_ratio"])
     if gX is not None:
         _check_c(gX / gI, "gamma_inter/gamma_intra")
     d, c, g_in, g_x = rates.couplings()
@@ -1059,26 +1267,35 @@ class Propagated:
         return out
 
 
+def _output_names(model):
+    return OUTPUTS + (OUTPUTS_II if model.differs else ())
+
+
 def _outputs_flat(model, t):
-    """Scalar outputs (in OUTPUTS order) and ξ(t) of one model; NaN where undefined."""
+    """Scalar outputs (in :func:`_output_names` order) and ξ(t) of one model; NaN where
+    undefined."""
     try:
         st = steady_state(model)
         vals = [st.xi, st.xi_best, st.theta_best, st.log_negativity, st.purity]
     except NoSteadyState:
         vals = [math.nan] * 5
-    vals += [0.5 * sum(model.P_inf), model.d, model.c.real, model.c.imag, model.g_in,
-             model.g_x.real, model.g_x.imag]
+    vals += [0.5 * sum(model.P_inf) if not model.differs else model.P_mean, model.d,
+             model.c.real, model.c.imag, model.g_in, model.g_x.real, model.g_x.imag]
+    if model.differs:
+        vals += [model.d_II, model.g_in_II, *model.P_inf]
     xi_t = None
     if t is not None:       # one solve (integrate() adds a second one for its error estimate)
         y = _integrate_sigma(model, t, "LSODA", 1e-8, 1e-11)
         P_I, P_II = model.polarisation(t)
-        xi_t = _xi_sigma(np.moveaxis(y.reshape(4, 4, t.size), -1, 0), P_I, P_II)
+        xi_t = _xi_sigma(np.moveaxis(y.reshape(4, 4, t.size), -1, 0), P_I, P_II,
+                         model.N_ratio)
     return np.array(vals), xi_t
 
 
 def _propagate(make, x0, err, steps, names, t):
     """Central differences of the outputs of make(x) over the inputs with err > 0."""
     model = make(x0)
+    outputs = _output_names(model)
     v0, xt0 = _outputs_flat(model, t)
     if not np.isfinite(v0[0]):
         steady_state(model)           # raises NoSteadyState with its message
@@ -1093,15 +1310,15 @@ def _propagate(make, x0, err, steps, names, t):
         vp, tp = _outputs_flat(make(xp), t)
         vm, tm = _outputs_flat(make(xm), t)
         diff = vp - vm
-        k = OUTPUTS.index("theta_best")
+        k = outputs.index("theta_best")
         diff[k] = math.remainder(diff[k], 2 * math.pi) if np.isfinite(diff[k]) else diff[k]
         J[:, col] = diff / (2 * h)
         if t is not None:
             Jt[:, col] = (tp - tm) / (2 * h)
     e = err[used]
-    val = dict(zip(OUTPUTS, (float(v) for v in v0)))
-    errs = dict(zip(OUTPUTS, (float(s) for s in np.sqrt((J * e) ** 2 @ np.ones(len(used))))))
-    jac = {name: J[j] for j, name in enumerate(OUTPUTS)}
+    val = dict(zip(outputs, (float(v) for v in v0)))
+    errs = dict(zip(outputs, (float(s) for s in np.sqrt((J * e) ** 2 @ np.ones(len(used))))))
+    jac = {name: J[j] for j, name in enumerate(outputs)}
     int_err = None
     if t is not None:
         sol = integrate(model, t)
@@ -1124,7 +1341,9 @@ def propagate(model: GaussianModel, t: ArrayLike | None = None,
     independent**, with central differences of step ``rel_step`` · Γ̄_I,I for every input (all
     rates are of the size of Γ̄_I,I); any other model propagates ``model.d_err`` (step
     ``rel_step`` · d).  σ_f² = Σ_i (∂f/∂x_i)² σ_i² (linear propagation).  N, Z, Γ_d^add, x
-    are exact.
+    are exact.  Clouds that differ with rates of their own add Γ̄_II,II and Ḡ_II,II
+    (:data:`RATE_INPUTS_II`, step ``rel_step`` · Γ̄_II,II; the inter-cloud steps are then
+    ``rel_step`` · √(Γ̄_I,I Γ̄_II,II)), and the outputs :data:`OUTPUTS_II`.
 
     Parameters
     ----------
@@ -1158,10 +1377,9 @@ def propagate(model: GaussianModel, t: ArrayLike | None = None,
 
         def make(v):
             # unvalidated on purpose: a finite-difference step may cross |c| = 1 by ~rel_step
-            d, c, g_in, g_x = src.couplings(v)
-            return dataclasses.replace(model, d=d, c=c, g_in=g_in, g_x=g_x)
+            return dataclasses.replace(model, **src.fields(v))
 
-        return _propagate(make, x0, err, np.full(6, rel_step * src.gamma_intra), RATE_INPUTS, t)
+        return _propagate(make, x0, err, src.steps(rel_step), src.names(), t)
 
     def make_d(v):
         return dataclasses.replace(model, d=float(v[0]))

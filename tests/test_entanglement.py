@@ -170,8 +170,12 @@ def test_models_from_rates_couplings_are_the_rate_ratios():
 
 @pytest.mark.parametrize("call, name", [
     (lambda r: en.models_from_rates((r, dataclasses.replace(r, gamma_bar=2 * r.gamma_bar)), None,
-                                    1e3, Z=1.5), "intra"),
-    (lambda r: en.models_from_rates(r, None, (1e3, 2e3), Z=1.5), "N"),
+                                    1e3, model="two-level", Z=1.5), "intra"),
+    (lambda r: en.models_from_rates(r, None, (1e3, 2e3), model="two-level", Z=1.5), "N"),
+    (lambda r: en.models_from_rates(r, None, (1e3, 2e3, 3e3), Z=1.5), "N"),
+    (lambda r: en.models_from_rates(r, None, (1e3, 1e30), Z=1.5), "N_II"),
+    (lambda r: en.models_from_rates((r, dataclasses.replace(r, gamma_bar=-r.gamma_bar)), None,
+                                    1e3, Z=1.5), "gamma_intra_II"),
     (lambda r: en.models_from_rates(r, r, 1e3, model="two-level", Z=1.5), "inter"),
     (lambda r: en.models_from_rates(r, None, 1e3, model="four-level", Z=1.5), "model"),
     (lambda r: en.models_from_rates(r, None, 1e30, Z=1.5), "N"),
