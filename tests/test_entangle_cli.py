@@ -165,3 +165,119 @@ def test_gaussian_user_couplings_change_xi(cli, tmp_path):
     assert json.loads(out2)["xi_inf"] > json.loads(out1)["xi_inf"]   # real c < 1 entangles less
     with xr.open_dataset(tmp_path / "g.nc", engine="h5netcdf") as ds:
         assert float(ds["xi_inf"]) == pytest.approx(json.loads(out2)["xi_inf"])
+
+
+# --------------------------------------------------------------------------------------------
+# --model gaussian --geometry FILE: clouds that differ (SPEC §9)
+# --------------------------------------------------------------------------------------------
+
+TWO_CLOUDS = """probe = [0, 0, 1]
+dipole = [1, 0, 0]
+[I]
+shape = "gaussian"
+kL = [4, 5, 8]
+N = 300
+[II]
+shape = "gaussian"
+kL = [3, 3, 6]
+centre = [0, 0, 20]
+N = 150
+"""
+
+
+@pytest.fixture
+def two_cloud_file(tmp_path):
+    path = tmp_path / "two.toml"
+    path.write_text(TWO_CLOUDS)
+    return path
+
+
+def test_geometry_file_agrees_with_the_library_key_by_key(cli, two_cloud_file):
+    import lehmberg
+    from lehmberg import entanglement as en
+    from lehmberg.geometry import read_geometry
+
+    status, out, err = cli("entangle", "--model", "gaussian", "--geometry", str(two_cloud_file),
+                           "--Z", "1.3", "--Z-II", "1.5", "--gamma-add", "1", "--t", "0.5,0.1",
+                           "--json")
+    assert status == 0, err
+    obj = json.loads(out)
+    geo = read_geometry(two_cloud_file)
+    rI, rX, rII = (lehmberg.rates(q) for q in (geo.single(), geo, geo.single("II")))
+    m = en.models_from_rates((rI, rII), rX, (300.0, 150.0), Z_I=1.3, Z_II=1.5, gamma_add=1.0)
+    e = en.entangle(m, t=[0.5, 0.1])
+    lib = {"xi_inf": e.xi_inf, "xi_inf_best": e.xi_best, "theta_best": e.theta_best,
+           "log_negativity": e.log_negativity, "purity": e.purity, "P_inf": e.P_inf, "d": e.d,
+           "d_II": e.extra["d_II"]}
+    for k, v in lib.items():
+        src = {"xi_inf_best": "xi_best"}.get(k, k)
+        assert obj[k] == v and obj[k + "_err"] == e.err(src), k
+    for k in ("P_I", "P_II", "N_ratio"):
+        assert obj[k] == e.extra[k], k
+    x, cp = e.extra, obj["coupling"]
+    assert cp["c"] == [x["c"].real, x["c"].imag] and cp["g_x"] == [x["g_x"].real, x["g_x"].imag]
+    assert cp["c_err"] == [x["c_err"].real, x["c_err"].imag]
+    assert (cp["g_in"], cp["g_in_II"], cp["g_in_II_err"]) == (x["g_in"], x["g_in_II"],
+                                                              x["g_in_II_err"])
+    assert obj["xi_t"] == e.xi_t.tolist() and obj["xi_t_err"] == e.xi_t_err.tolist()
+    assert obj["P_t"] == e.P_t.tolist()
+    assert (obj["N"], obj["N_II"], obj["Z"], obj["Z_II"]) == (300.0, 150.0, 1.3, 1.5)
+    assert (obj["mu_II"], obj["nu_II"]) == (m.clouds[1].mu, m.clouds[1].nu)
+    assert set(obj["rates"]) == {"intra", "inter", "intra_II"}
+    assert obj["rates"]["intra_II"]["gamma_bar"][0] == rII.gamma_bar.real
+    assert obj["d"] == 300.0 * rI.gamma_bar.real and obj["d_II"] == 150.0 * rII.gamma_bar.real
+
+
+def test_geometry_file_table_optimize_Z_and_netcdf(cli, two_cloud_file, tmp_path):
+    out = tmp_path / "g.nc"
+    status, text, err = cli("entangle", "--model", "gaussian", "--geometry", str(two_cloud_file),
+                            "--optimize-Z", "--gamma-add", "1", "--out", str(out))
+    assert status == 0, err
+    assert "d_II = " in text and "√(Γ̄_I,I Γ̄_II,II)" in text
+    status, js, _ = cli("entangle", "--model", "gaussian", "--geometry", str(two_cloud_file),
+                        "--optimize-Z", "--gamma-add", "1", "--json")
+    obj = json.loads(js)
+    assert obj["Z"] == obj["Z_II"] and obj["xi_inf_best"] <= obj["xi_inf"] + 1e-12
+    with xr.open_dataset(out, engine="h5netcdf") as ds:
+        assert float(ds["d_II"]) == pytest.approx(obj["d_II"], rel=1e-15)
+        assert float(ds["xi_inf"]) == pytest.approx(obj["xi_inf"], rel=1e-15)
+
+
+def test_a_file_of_identical_clouds_is_the_shorthand(cli, tmp_path):
+    path = tmp_path / "same.toml"
+    path.write_text('dipole = [1, 0, 0]\n[I]\nkL = 10\nN = 4000\n[II]\nkL = 10\ncentre = [0, 0, 30]\n'
+                    'N = 4000\n')
+    argv = ("--model", "gaussian", "--Z", "1.5", "--gamma-add", "5", "--json")
+    status, a, err = cli("entangle", "--geometry", str(path), *argv)
+    assert status == 0, err
+    _, b, _ = cli("entangle", "--N", "4e3", "--kL", "10", "--kR", "30", *argv)
+    a, b = json.loads(a), json.loads(b)
+    assert "d_II" not in a and "intra_II" not in a["rates"]
+    for k in GAUSSIAN_KEYS:
+        assert a[k] == pytest.approx(b[k], rel=1e-9, abs=1e-12), k
+
+
+@pytest.mark.parametrize("edit, argv, needle", [
+    (lambda t: t.replace("N = 150\n", ""), (), "[II].N"),
+    (lambda t: t.replace("N = 300\n", ""), (), "[I].N"),
+    (lambda t: t, ("--model", "two-level"), "argument --geometry"),
+    (lambda t: t, ("--N", "300"), "argument --N"),
+    (lambda t: t, ("--kR", "30"), "argument --geometry"),
+    (lambda t: t, ("--d", "30"), "argument --d"),
+    (lambda t: t, ("--Z-II", "0.5"), "--Z-II"),
+])
+def test_geometry_file_refusals_one_line_exit_2_no_file(cli, tmp_path, edit, argv, needle):
+    path = tmp_path / "two.toml"
+    path.write_text(edit(TWO_CLOUDS))
+    out = tmp_path / "x.nc"
+    model = () if "--model" in argv else ("--model", "gaussian")
+    status, _, err = cli("entangle", *model, "--geometry", str(path), "--Z", "1.5", *argv,
+                         "--out", str(out))
+    assert status == 2 and needle in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["two.toml"]
+
+
+def test_neither_depth_nor_geometry(cli):
+    status, _, err = cli("entangle", "--model", "gaussian", "--Z", "1.5")
+    assert status == 2 and "--geometry" in err and err.count("\n") == 1

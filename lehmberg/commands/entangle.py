@@ -22,12 +22,14 @@ def register(subparsers):
                     "assumption c = 1, no collective Lamb shifts), or --N atoms with a geometry "
                     "(--kL or --L, and for the Gaussian model --kR or --R) through the estimator "
                     "face (--rates-method, default auto: the quadrature reference where it "
-                    "applies, plane waves beyond); their errors are propagated into every number.")
-    depth = p.add_mutually_exclusive_group(required=True)
+                    "applies, plane waves beyond); their errors are propagated into every number. "
+                    "--model gaussian also takes --geometry FILE: two clouds of their own (shape, "
+                    "sizes, N; SPEC §9), each cloud's N from the file.")
+    depth = p.add_mutually_exclusive_group()
     depth.add_argument("--d", type=c.positive_float, help="optical depth of one ensemble (<= 1e8)")
     depth.add_argument("--N", type=c.positive_float,
                        help="atoms per ensemble (<= 1e15, with --kL or --L): d = N Γ̄_I,I")
-    c.add_geometry_options(p, required=False, geometry_file=False)
+    c.add_geometry_options(p, required=False, geometry_file=True)
     add_estimator_options(p, option="--rates-method")
     p.add_argument("--model", choices=["two-level", "three-level", "gaussian"], default="two-level")
     p.add_argument("--Z", type=c.finite_float, default=None,
@@ -111,6 +113,16 @@ def validate(args):
     parameter, before any work."""
     from .. import _checks as k
 
+    if args.geometry is not None:
+        if args.model != "gaussian":
+            raise c.CLIError("argument --geometry: only with --model gaussian (the moment "
+                             "equations take one optical depth: use --N with --kL)")
+        for opt in ("d", "N"):
+            if getattr(args, opt) is not None:
+                raise c.CLIError(f"argument --{opt}: not with --geometry (each cloud's N comes "
+                                 "from the file)")
+    elif args.d is None and args.N is None:
+        raise c.CLIError("one of the arguments --d --N --geometry is required")
     if args.N is not None and args.kL is None and args.L is None:
         raise c.CLIError("argument --N: needs --kL or --L")
     if (args.kL is not None or args.L is not None) and args.N is None:
@@ -199,11 +211,15 @@ def _params(args, Z):
                 **{n: getattr(args, f"G_{n}") or 0.0 for n in RATE_NAMES})
 
 
-def _model(args, d, results, Z):
-    """The model of the options: from --d, or from the rates of the geometry (the library's bridge)."""
+def _model(args, d, results, Z, N=None):
+    """The model of the options: from --d, or from the rates of the geometry (the library's
+    bridge); ``N`` the pair (N_I, N_II) of a geometry file."""
     from .. import entanglement as en
 
     params = _params(args, Z)
+    if results is not None and N is not None:
+        intra = (results["intra"], results.get("intra_II", results["intra"]))
+        return en.models_from_rates(intra, results.get("inter"), N, model=args.model, **params)
     if results is not None:
         return en.models_from_rates(results["intra"], results.get("inter"), args.N,
                                     model=args.model, **params)
@@ -224,10 +240,26 @@ def run(args):
     c.check_out(args)
     check_plot(args)
 
-    results = None
+    results = N_pair = None
     if args.d is not None:
         d, d_err, source = args.d, 0.0, "given"
         result = {"model": args.model, "d": d, "d_err": d_err, "d_source": source}
+    elif args.geometry is not None:
+        from .rates import atoms_per_pair, estimate
+
+        geo = c.geometry(args)
+        N_pair = file_atoms(geo)
+        try:
+            results = estimate(args, geo, "rates_method")
+        except ValueError as exc:
+            raise c.CLIError(str(exc)) from None
+        intra = results["intra"]
+        d, d_err = intra.d(N_pair[0])
+        Ns = atoms_per_pair(None, results)
+        result = {"model": args.model, "d": d, "d_err": d_err, "d_source":
+                  f"N_I Gamma_ij ({intra.methods['Gamma_ij']})", "N": N_pair[0],
+                  "N_II": N_pair[1], **c.geometry_inputs(args, geo),
+                  "rates": {k: v.as_dict(Ns[k]) for k, v in results.items()}}
     else:
         from .rates import estimate
 
@@ -247,9 +279,9 @@ def run(args):
                   **c.geometry_inputs(args, geo), "d_asymptote": args.N * asymptote(geo.kL),
                   "rates": {k: v.as_dict() for k, v in results.items()}}
     try:
-        model = _model(args, d, results, args.Z if not args.optimize_Z else 2.0)
+        model = _model(args, d, results, args.Z if not args.optimize_Z else 2.0, N_pair)
         if args.optimize_Z:
-            model = _model(args, d, results, en.optimize_Z(model)[0])
+            model = _model(args, d, results, en.optimize_Z(model)[0], N_pair)
         ent = en.entangle(model, times, rtol=args.rtol, atol=args.atol)
     except ValueError as exc:
         raise c.CLIError(c.as_option(str(exc))) from None
@@ -276,6 +308,18 @@ def run(args):
     return 0
 
 
+def file_atoms(geo):
+    """(N_I, N_II) of a geometry file's clouds (one cloud: both N_I); CLIError naming the key
+    of a cloud without N, before any work."""
+    out = []
+    for name, cloud in (("I", geo.I), ("II", geo.II if geo.II is not None else geo.I)):
+        if cloud.N is None:
+            raise c.CLIError(f"argument --geometry: [{name}].N: cloud {name} has no N (the "
+                             "Gaussian model takes each cloud's atoms from the file)")
+        out.append(float(cloud.N))
+    return tuple(out)
+
+
 def as_result(args, ent):
     """The JSON keys of the command (its layout) from the library's :class:`Entanglement`."""
     p, out = ent.model, {}
@@ -296,6 +340,11 @@ def as_result(args, ent):
         out.update(Z=float(p.Z_I), Z_II=float(p.Z_II), gamma_add=args.gamma_add, x=p.x,
                    P0=args.P0, propagation=ent.stats["propagation"])
         out["mu"], out["nu"] = float(p.clouds[0].mu), float(p.clouds[0].nu)
+        if p.differs:       # SPEC §9: what clouds of their own add
+            out.update(d_II=x["d_II"], d_II_err=x["d_II_err"], P_I=x["P_I"], P_II=x["P_II"],
+                       N_ratio=x["N_ratio"], mu_II=float(p.clouds[1].mu),
+                       nu_II=float(p.clouds[1].nu))
+            out["coupling"].update(g_in_II=x["g_in_II"], g_in_II_err=x["g_in_II_err"])
         if series:
             out.update(t=series["t"], xi_t=series["xi_t"], xi_t_err=ent.xi_t_err.tolist(),
                        P_t=series["P_t"])
@@ -350,13 +399,19 @@ def table(r):
     if "d_asymptote" in r:
         d_line += f"   (paper 3N/(4(k_L L)^2) = {c.fmt(r['d_asymptote'])})"
     lines.append(d_line)
+    if "d_II" in r:
+        lines.append(f"  d_II = {pm(r['d_II'], r['d_II_err'])}  [N_II Γ̄_II,II]   N_II/N_I = "
+                     f"{c.fmt(r['N_ratio'])}   P_I = {c.fmt(r['P_I'])}, P_II = {c.fmt(r['P_II'])}")
     lines.append(f"  Z = {c.fmt(r['Z'])}  (μ = {c.fmt(r['mu'])}, ν = {c.fmt(r['nu'])})"
                  + (f", Z_II = {c.fmt(r['Z_II'])}" if r.get("Z_II", r["Z"]) != r["Z"] else ""))
     if r["model"] == "gaussian":
         cp = r["coupling"]
-        lines.append(f"  c = Γ̄_I,II/Γ̄_I,I = {pm(cp['c'][0], cp['c_err'][0])} + i "
+        norm = "√(Γ̄_I,I Γ̄_II,II)" if "d_II" in r else "Γ̄_I,I"
+        lines.append(f"  c = Γ̄_I,II/{norm} = {pm(cp['c'][0], cp['c_err'][0])} + i "
                      f"{pm(cp['c'][1], cp['c_err'][1])};  g_in = {pm(cp['g_in'], cp['g_in_err'])};"
-                     f"  g_x = {pm(cp['g_x'][0], cp['g_x_err'][0])} + i {pm(cp['g_x'][1], cp['g_x_err'][1])}")
+                     f"  g_x = {pm(cp['g_x'][0], cp['g_x_err'][0])} + i {pm(cp['g_x'][1], cp['g_x_err'][1])}"
+                     + (f";  g_in_II = {pm(cp['g_in_II'], cp['g_in_II_err'])}" if "g_in_II" in cp
+                        else ""))
         for k, label in (("xi_inf", "ξ_∞ (Eq. 3)"), ("xi_inf_best", "ξ_∞, best rotation"),
                          ("theta_best", "θ_best [rad]"), ("log_negativity", "E_N"),
                          ("purity", "purity"), ("P_inf", "P₂,∞")):
@@ -417,5 +472,9 @@ _LONG = {"xi_inf": "steady-state entanglement parameter xi (Eq. 3)",
          "log_negativity": "logarithmic negativity of the two-mode Gaussian state (natural log)",
          "purity": "purity of the two-mode Gaussian state", "P_inf": "steady-state polarisation P_2",
          "d": "optical depth of one ensemble", "xi_t": "xi(t)", "P_t": "P_2(t)",
+         "d_II": "optical depth N_II Gamma_II,II of cloud II", "N_II": "atoms in cloud II",
+         "N_ratio": "N_II/N_I",
+         "P_I": "steady-state polarisation of cloud I", "P_II": "steady-state polarisation of cloud II",
+         "mu_II": "mu of cloud II", "nu_II": "nu of cloud II",
          "N2_t": "N_2(t)/N", "xi_t_eq14": "xi(t), adiabatic Eq. (14)",
          "xi_t_eq23": "xi_exp(t), long-time Eq. (23)"}
