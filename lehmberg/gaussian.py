@@ -26,6 +26,14 @@ Writing s_X = Σ_j w_Xj r_j, M = Σ_sidebands w^H k w and H = Σ_sidebands w^H h
 
 ``docs/entanglement.md`` derives this and writes A and D out element by element.
 
+Clouds that differ (SPEC §9; ``d_II``, ``g_in_II``, ``N_ratio`` of :class:`GaussianModel`)::
+
+    k_XY = √(N_X N_Y P_X P_Y) Γ̄_YX,   h_XY = √(N_X N_Y P_X P_Y) Ḡ_YX,   d_X = N_X Γ̄_XX
+    k = [[d_I P_I, √(d_I d_II P_I P_II) c*], [√(d_I d_II P_I P_II) c, d_II P_II]],  c = Γ̄_I,II/√(Γ̄_I,I Γ̄_II,II)
+
+(h likewise with g_in,X = Ḡ_XX/Γ̄_XX and g_x = Ḡ_I,II/√(Γ̄_I,I Γ̄_II,II)); identical clouds are the
+matrices above.  ξ weighs each cloud's spin by its N (J_y,X = √(N_X P_X/2) x_X).
+
 Spin units and ξ
 ----------------
 J_y,X = √(N P_X/2) x_X and J_z,X = √(N P_X/2) p_X, so the spin covariance
