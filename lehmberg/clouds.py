@@ -180,7 +180,10 @@ def plan(geometry, atoms: int = DEFAULT_ATOMS, replicas: int = DEFAULT_REPLICAS,
     fits = [o for o in options if o[3] <= limit_mem]
     if not fits:
         e, _, _, m = min(options, key=lambda o: o[3])
-        structure.check_memory(m, limit_mem)  # raises, naming the limit and the machine
+        try:
+            structure.check_memory(m, limit_mem)  # raises, naming the limit and the machine
+        except ValueError as exc:
+            raise ValueError(f"atoms: {exc}") from None
     e, g_on, t, m = min(fits, key=lambda o: o[2])
     if t > limit_s:
         raise ValueError(f"atoms/replicas: about {t:.2g} s with the {e} engine, beyond the limit of "

@@ -82,7 +82,8 @@ def test_directions_mean_what_they_mean_in_rates():
     ({"kL": "1", "rel_err": "-0.1"}, "rel_err"), ({"kL": "1", "rel_err": "0"}, "rel_err"),
     ({"kL": "1", "N": "0"}, "N"), ({"kL": "1", "N": "1e300"}, "N"),
     ({"kL": "1", "seed": "-3"}, "seed"), ({"kL": "1", "seed": "2.5"}, "seed"),
-    ({"kL": "1", "atoms": "1"}, "atoms"), ({"kL": "1", "atoms": "1e7"}, "atoms"),
+    ({"kL": "1", "atoms": "1"}, "atoms"), ({"kL": "1", "atoms": "5e7"}, "atoms"),
+    ({"kL": "1", "atoms": "1e8"}, "atoms"),  # beyond the memory of a 24 GiB machine
     ({"kL": "1", "atoms": "100", "replicas": "1"}, "replicas"),
     ({"kL": "1", "shape": "sphere"}, "shape"),
     ({}, "kL"),
