@@ -9,7 +9,7 @@ Not part of the test suite.  Run from the repository root::
 Each case runs in a fresh subprocess, which draws the clouds of one replica as the package
 does (``sampling.TwoClouds(...).realise``) and sums them with the structure engine:
 ``gamma_pair_sum`` (Γ̄), and for the Ḡ cases also ``g_pair_sum`` with the tails
-``cloud_rates`` uses (``structure._G_TOL``) and the default near radius.  The child reports
+``cloud_rates`` uses (``structure.G_TOL``) and the default near radius.  The child reports
 the wall time of the sums (after a warm-up on 50 atoms that loads the compiled kernels) and
 its peak resident memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss``: interpreter,
 libraries, the drawn clouds and every temporary).  Beside them the parent prints
@@ -39,8 +39,8 @@ kR = None if kR == "none" else float(kR)
 w = np.random.default_rng(0).normal(size=(50, 3))
 structure.gamma_pair_sum(w, w + 1.0)                                        # load the kernels
 if with_g:
-    structure.g_pair_sum(w, None, tol=structure._G_TOL)
-    structure.g_pair_sum(w, w + 0.5, tol=structure._G_TOL)
+    structure.g_pair_sum(w, None, tol=structure.G_TOL)
+    structure.g_pair_sum(w, w + 0.5, tol=structure.G_TOL)
 a, b = TwoClouds(shape, kL, 0.0 if kR is None else kR).realise(N, make_rng(0, 1))
 b = None if kR is None else b
 t = time.perf_counter()
@@ -49,7 +49,7 @@ t_gamma = time.perf_counter() - t
 t_g = None
 if with_g:
     t = time.perf_counter()
-    structure.g_pair_sum(a, b, tol=structure._G_TOL)
+    structure.g_pair_sum(a, b, tol=structure.G_TOL)
     t_g = time.perf_counter() - t
 print(json.dumps({"gamma_s": t_gamma, "g_s": t_g,
                   "peak_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

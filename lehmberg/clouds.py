@@ -94,7 +94,7 @@ class CloudPlan:
             return "fast pair kernel"
         text = f"structure factors (finufft type 3, eps {structure.EPS:g})"
         if self.with_g:
-            return text + f"; Ḡ: Ewald split (finufft type 1, tails {structure._G_TOL:g})"
+            return text + f"; Ḡ: Ewald split (finufft type 1, tails {structure.G_TOL:g})"
         return text + "; Ḡ not computed"
 
 
@@ -268,7 +268,7 @@ def cloud_rates(geometry, cloud_plan: CloudPlan | None = None, *, seed: int = 0,
             sg = structure.gamma_pair_sum(a, bb, p)
             sG = near = complex("nan")
             if g_on:
-                sG, near, _ = structure.g_pair_sum(a, bb, p, tol=structure._G_TOL,
+                sG, near, _ = structure.g_pair_sum(a, bb, p, tol=structure.G_TOL,
                                                    near_radius=r_near)
         far = (sG - near) / npairs + e_near if g_on else complex("nan")
         raw[r] = sG / npairs

@@ -280,14 +280,3 @@ def naive_pair_sum(a, b=None, p_hat=(1.0, 0.0, 0.0)):
     out = _naive(pa, pb, b is None, px, py, pz, bool(dip)).sum(axis=0)
     n = pa.shape[1] * (pa.shape[1] - 1) if b is None else pa.shape[1] * pb.shape[1]
     return complex(out[0], out[1]), complex(out[2], out[3]), n
-
-
-def cloud_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), shape="gaussian",
-                atoms=1000, replicas=32, seed=0, progress=None, **plan_options):
-    """Deprecated spelling of :func:`lehmberg.clouds.cloud_rates` with scalar arguments
-    (kept while callers move; it will be removed)."""
-    from .clouds import cloud_rates as run
-    from .geometry import Geometry
-
-    geo = Geometry(kL=kL, kR=kR, R_dir=R_dir, p_hat=p_hat, shape=shape)
-    return run(geo, atoms=atoms, replicas=replicas, seed=seed, progress=progress, **plan_options)

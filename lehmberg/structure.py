@@ -141,7 +141,7 @@ from numpy.polynomial.legendre import leggauss
 from scipy.special import roots_legendre, spherical_jn
 
 from ._checks import unit_vector
-from ._fastmath import _FAST, _sincos
+from ._jit import kernel, loop, sincos
 
 try:  # finufft is a declared dependency; a platform without a wheel falls back
     import finufft as _finufft
@@ -150,7 +150,7 @@ except ImportError:  # pragma: no cover - exercised by monkeypatching in the tes
 
 __all__ = ["ENGINE", "EPS", "sphere_rule", "structure_factors", "gamma_pair_sum", "g_pair_sum",
            "near_pair_sum", "near_expectation", "ewald_parameters", "estimate_memory",
-           "check_memory", "available_memory", "predicted_seconds"]
+           "check_memory", "available_memory", "predicted_seconds", "G_TOL"]
 
 #: The engine in use: "finufft" or the fallback ("fast pair kernel (finufft not importable)").
 ENGINE = "finufft" if _finufft is not None else "fast pair kernel (finufft not importable)"
@@ -717,7 +717,8 @@ _A_MAX = 4.0
 #: finufft tolerance of the long part's type-1 transforms (upsampling 1.25): the smallest
 #: without widening the kernel past finufft's 16 (1e-9 left 1.3e-13 per pair).
 _LONG_EPS = 3e-10
-_G_TOL = 1e-8  # Ewald tails of cloud_rates' Ḡ (measured error ~tol/10 relative)
+#: Ewald tails of the Ḡ of realised clouds (``lehmberg.clouds``; error bound in the docstring).
+G_TOL = 1e-8
 _LONG_BYTES = 48  # per mode of the long part: finufft type 1 at upsampling 1.25 (31) + S (16) + 1
 _LONG_BYTES_2 = 72  # between clouds: S_a is held while S_b is transformed (measured peak 11.2 GB
 #                     at an estimate of 10.9 with 64)
@@ -756,7 +757,7 @@ def _window_table(M, h, P, E, delta):
     return np.ascontiguousarray(off), np.ascontiguousarray(w)
 
 
-@nb.njit(parallel=True, cache=True, fastmath=_FAST, error_model="numpy")
+@loop(fast=True)
 def _kernel_samples(o0, w0, o1, w1, o2, w2, R0, R1, R2, px, py, pz, dip, r_c, c0, c1, c2, out):
     """out[i,j,k] = Σ_images W(v) g_l(R + v) on the long part's grid (g_l: Chebyshev series
     below r_c, the full kernel above, where g_s < tol)."""
@@ -860,7 +861,7 @@ def _long_part(pa, pb, p, split, eps):
 _NCH = 64
 
 
-@nb.njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+@kernel(fast=True)
 def _cheb_eval(c, x):
     """Clenshaw sum Σ c_k T_k(x)."""
     b1 = 0.0
@@ -874,7 +875,7 @@ def _cheb_eval(c, x):
 _BUF = 512  # pairs gathered per block before the vectorised evaluation
 
 
-@nb.njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+@kernel(fast=True)
 def _g_full(dx, dy, dz, px, py, pz, dip):
     """(g, s = (p̂·r̂)², r²) at separation d, units of Γ (dip = 0: no dipole factor)."""
     r2 = dx * dx + dy * dy + dz * dz
@@ -882,12 +883,12 @@ def _g_full(dx, dy, dz, px, py, pz, dip):
     inv_r = 1.0 / r
     pr = px * dx + py * dy + pz * dz
     s = pr * pr / r2
-    sx, cx = _sincos(r)
+    sx, cx = sincos(r)
     g = 1.5 * (-(1.0 - s) * cx * inv_r + (dip - 3.0 * s) * (sx + cx * inv_r) * inv_r * inv_r)
     return g, s, r2
 
 
-@nb.njit(cache=True, inline="always", fastmath=_FAST, error_model="numpy")
+@kernel(fast=True)
 def _flush(n, buf, px, py, pz, dip, inv_T, c0, c1, c2, rn2, short):
     """Evaluate the n gathered pairs (branch-free loops over the block, so LLVM vectorises
     them): returns the g_s sum (Re, Im) and the near g sum (Re, Im) of the block.  Rows of
@@ -928,7 +929,7 @@ def _flush(n, buf, px, py, pz, dip, inv_T, c0, c1, c2, rn2, short):
     return s0, s1, s2, s3
 
 
-@nb.njit(parallel=True, cache=True, fastmath=_FAST, error_model="numpy")
+@loop(fast=True)
 def _short_sum(xa, ya, za, ca, sa, cell_a, xb, yb, zb, cb, sb, starts, dims, same,
                rc2, rn2, px, py, pz, dip, inv_T, c0, c1, c2, short):
     """Σ over pairs with r < r_c of e^{i(z_i−z_j)} g_s and over r < r_n of e^{i(z_i−z_j)} g.
@@ -1230,7 +1231,7 @@ def near_expectation(law, p_hat=(1.0, 0.0, 0.0), radius: float = 1.0, n: int = 2
 
     The pair mean of the near pairs of a realised cloud has this expectation; the 1/r³ near
     field makes its scatter heavy-tailed (infinite variance), so the honest estimator of Ḡ
-    replaces the sampled near sum by this number (``pairsum.cloud_rates``).  Computed by a
+    replaces the sampled near sum by this number (``lehmberg.clouds.cloud_rates``).  Computed by a
     product rule in spherical coordinates (Gauss–Legendre in r, and per octant in cos θ and
     φ, so the kinks of a cube's triangular law lie on cell edges); the angular rule
     integrates (1 − 3s) to zero, which takes the principal value.
@@ -1332,7 +1333,7 @@ def _structure_plan(shape, kL, kR, atoms, eps=EPS, grid_budget=_GRID_BUDGET):
     return per, clouds * k**3 * per / 16.0, clouds * k**3, n_theta * n_phi, n_theta, _w(e, ups), ups, k
 
 
-def _g_plan(shape, kL, kR, atoms, tol=_G_TOL):
+def _g_plan(shape, kL, kR, atoms, tol=G_TOL):
     """(a, r_c, q_max, modes, short-part pairs) of a Ḡ request, from its inputs alone."""
     from scipy.stats import norm
     X, _ = _request_extent(shape, kL, atoms)
@@ -1394,7 +1395,7 @@ def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: in
     ----------
     engine : {"structure", "pairs"}
     kL, kR, atoms, shape
-        As in ``pairsum.cloud_rates``.
+        As in ``lehmberg.clouds.cloud_rates``.
     with_g : bool
         Include Ḡ in the structure engine's time.
 
@@ -1454,7 +1455,7 @@ def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str =
     atoms : int
         Atoms per cloud N.
     kL, kR, shape
-        Geometry as in ``pairsum.cloud_rates`` (the extent sets the grids and nodes).
+        Geometry as in ``lehmberg.clouds.cloud_rates`` (the extent sets the grids and nodes).
     engine : {"structure", "pairs"}
     with_g : bool
         Whether Ḡ's near-pair sums are computed.

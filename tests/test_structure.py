@@ -7,7 +7,9 @@ import pytest
 from scipy.integrate import quad
 
 from lehmberg import structure
-from lehmberg.pairsum import cloud_rates, fast_pair_sum
+from lehmberg import Geometry
+from lehmberg.clouds import cloud_rates
+from lehmberg.pairsum import fast_pair_sum
 from lehmberg.planewave import planewave_rates
 from sampling import TwoClouds, make_rng
 
@@ -242,7 +244,7 @@ def test_g_pair_sum_ewald_exact(kR, p_hat):
     assert n_near == nb_ and abs(near - brute) <= 1e-12 * max(1.0, abs(brute))
 
 
-def _g_tolerance(exact, n_pairs, tol=structure._G_TOL):
+def _g_tolerance(exact, n_pairs, tol=structure.G_TOL):
     """The documented accuracy of S_g by the Ewald split with tails ``tol``:
     tol (|S_g|/5 + 2e-5 per pair); measured at tol = 1e-8: <= 2.4e-13 per pair, 1e-10 …
     2e-9 relative for k_L L <= 30, 1.1e-8 at k_L L = 100 (where Ḡ ~ 2e-6)."""
@@ -259,13 +261,13 @@ def _g_tolerance(exact, n_pairs, tol=structure._G_TOL):
     ("cube", 10.0, 1e5, (1, 1, 1), (1.0, 0.0, 0.0), 2000),
 ])
 def test_g_pair_sum_default_parameters_exact(shape, kL, kR, R_dir, p_hat, N):
-    """With the parameters cloud_rates uses (a from the cost model, tails _G_TOL) the Ewald
+    """With the parameters cloud_rates uses (a from the cost model, tails G_TOL) the Ewald
     split equals the direct sum to tol (|S_g|/5 + 2e-5 per pair): inside one cloud at
     N = 1e4, between overlapping cube clouds, and between clouds up to 10⁵/k_L apart along,
     across and oblique to the probe (the grid does not grow with the separation)."""
     a, b = _clouds(shape, kL, kR, R_dir, N)
     exact_g = fast_pair_sum(a, b, p_hat)[1]
-    got = structure.g_pair_sum(a, b, p_hat, tol=structure._G_TOL)[0]
+    got = structure.g_pair_sum(a, b, p_hat, tol=structure.G_TOL)[0]
     n_pairs = N * (N - 1) if b is None else N * N
     assert abs(got - exact_g) <= _g_tolerance(exact_g, n_pairs), (got, exact_g)
 
@@ -295,11 +297,11 @@ def test_g_pair_sum_far_clouds_skip_the_short_part(monkeypatch):
         raise AssertionError("short part built for clouds 1e5 apart")
 
     monkeypatch.setattr(structure, "_short_part", boom)
-    got, near, n_near = structure.g_pair_sum(a, b, tol=structure._G_TOL)
+    got, near, n_near = structure.g_pair_sum(a, b, tol=structure.G_TOL)
     exact = fast_pair_sum(a, b)[1]
     assert abs(got - exact) <= _g_tolerance(exact, 1000 * 1000) and near == 0 and n_near == 0
     assert structure._g_plan("gaussian", 5.0, 1e5, 1000)[0] == structure.ewald_parameters(
-        2000, 0.0, 10.0, tol=structure._G_TOL, clouds=2)[0]
+        2000, 0.0, 10.0, tol=structure.G_TOL, clouds=2)[0]
 
 
 def test_g_pair_sum_outliers_enter_through_the_pair_kernel():
@@ -311,7 +313,7 @@ def test_g_pair_sum_outliers_enter_through_the_pair_kernel():
     assert outside is not None and np.any(np.isclose(outside[0], 40.0))
     assert np.ptp(inside[0]) < 30.0
     exact_g = fast_pair_sum(a, None, (0.0, 0.6, 0.8))[1]
-    got, near, n_near = structure.g_pair_sum(a, None, (0.0, 0.6, 0.8), tol=structure._G_TOL,
+    got, near, n_near = structure.g_pair_sum(a, None, (0.0, 0.6, 0.8), tol=structure.G_TOL,
                                              near_radius=0.5)
     assert abs(got - exact_g) <= 1e-6 * abs(exact_g), (got, exact_g)
     brute, nb_ = structure.near_pair_sum(a, None, (0.0, 0.6, 0.8), 0.5)
@@ -402,7 +404,7 @@ def _z_scores(kL, kR, N, R, seeds, quantity):
     ref = planewave_rates(kL, kR, rel_err=2e-4, seed=5)
     z = []
     for s in range(seeds):
-        e = cloud_rates(kL, kR, atoms=N, replicas=R, seed=1000 + s)
+        e = cloud_rates(Geometry(kL, kR), atoms=N, replicas=R, seed=1000 + s)
         v, err = quantity(e)
         rv, rerr = quantity(ref)
         z.append((v - rv) / math.hypot(err, rerr))
@@ -435,8 +437,8 @@ def test_g_bar_error_bar_honest_long(kL, kR, N, quantity):
 
 def test_cloud_rates_structure_engine_matches_pairs():
     """Same snapshots, two engines: Γ̄ agrees to 1e-9; auto takes the structure engine here."""
-    e_s = cloud_rates(3.0, atoms=20_000, replicas=2, seed=4)
-    e_p = cloud_rates(3.0, atoms=20_000, replicas=2, seed=4, engine="pairs")
+    e_s = cloud_rates(Geometry(3.0), atoms=20_000, replicas=2, seed=4)
+    e_p = cloud_rates(Geometry(3.0), atoms=20_000, replicas=2, seed=4, engine="pairs")
     assert e_s.notes[0].startswith("engine: structure factors")
     assert e_p.notes[0] == "engine: fast pair kernel"
     assert abs(e_s.gamma_bar.real - e_p.gamma_bar.real) <= 1e-9 * abs(e_p.gamma_bar.real)
@@ -446,7 +448,7 @@ def test_cloud_rates_structure_engine_matches_pairs():
 
 def test_cloud_rates_progress_and_inter_engine():
     calls = []
-    e = cloud_rates(3.0, 9.0, atoms=300, replicas=3, seed=1, progress=lambda d, t: calls.append((d, t)))
+    e = cloud_rates(Geometry(3.0, 9.0), atoms=300, replicas=3, seed=1, progress=lambda d, t: calls.append((d, t)))
     assert calls == [(1, 3), (2, 3), (3, 3)]
     assert e.notes[0] == "engine: fast pair kernel" and "expectation" in e.notes[1]
     assert math.isfinite(e.Gamma_ij)
@@ -457,17 +459,17 @@ def test_fallback_without_finufft(monkeypatch):
     monkeypatch.setattr(structure, "_finufft", None)
     monkeypatch.setattr(structure, "ENGINE", "fast pair kernel (finufft not importable)")
     assert structure.gamma_pair_sum(a) == fast_pair_sum(a)[0]
-    e = cloud_rates(3.0, atoms=5000, replicas=2, seed=1)
+    e = cloud_rates(Geometry(3.0), atoms=5000, replicas=2, seed=1)
     assert e.notes[0].startswith("engine: fast pair kernel")
     with pytest.raises(ValueError, match="finufft"):
-        cloud_rates(3.0, atoms=50, replicas=2, engine="structure")
+        cloud_rates(Geometry(3.0), atoms=50, replicas=2, engine="structure")
 
 
 def test_memory_refused_before_allocation():
     est = structure.estimate_memory(10**7, 10.0)
     assert est > 120 * 10**7
     with pytest.raises(ValueError, match="limit of 0.093 GiB"):
-        cloud_rates(10.0, atoms=10**7, replicas=2, max_memory=1e8)
+        cloud_rates(Geometry(10.0), atoms=10**7, replicas=2, max_memory=1e8)
     with pytest.raises(ValueError, match="available"):
         structure.check_memory(1e30)
     assert structure.available_memory() > 0
@@ -475,9 +477,9 @@ def test_memory_refused_before_allocation():
 
 def test_validation():
     with pytest.raises(ValueError, match="engine"):
-        cloud_rates(3.0, atoms=10, replicas=2, engine="fmm")
+        cloud_rates(Geometry(3.0), atoms=10, replicas=2, engine="fmm")
     with pytest.raises(ValueError, match="near_radius"):
-        cloud_rates(3.0, atoms=10, replicas=2, near_radius=0.0)
+        cloud_rates(Geometry(3.0), atoms=10, replicas=2, near_radius=0.0)
     with pytest.raises(ValueError, match="p_hat"):
         structure.gamma_pair_sum(np.zeros((5, 3)), None, (0.0, 0.0, 0.0))
     with pytest.raises(ValueError, match="engine"):
