@@ -171,11 +171,18 @@ def summary(intra, inter):
 
 def run_validation(quick=False, mc_samples=10**7, seed=0, progress=None, with_mc=True,
                    mc_rel_err=1e-4):
-    """All scans; ``progress(label)`` is called once per computed point.  Returns a dict.
+    """All scans; ``progress(done, total)`` (the package's one progress signature) after each
+    computed point.  Returns a dict.
 
     The Monte-Carlo points use the plane-wave estimator through :func:`lehmberg.rates`,
     each to ``mc_rel_err`` or ``mc_samples`` directions.
     """
+    if progress is not None:
+        total, done, report = n_points(quick, with_mc), [0], progress
+
+        def progress(label):  # the scans tick once per point
+            done[0] += 1
+            report(done[0], total)
     g = grids(quick)
     data = {"grids": g}
     data["intra"] = intra_scan(g["kL"], progress=progress)

@@ -77,11 +77,7 @@ def run(args):
         p_hat = c.unit_vector(p_hat, "--p-hat")
     c.check_out(args, "--out", (".nc", ".h5"))
     fig_path, pdf = c.check_figure(args)
-    with c.progress_bar(None, "entangle-map", "column") as bar:
-        def progress(done, total):
-            bar.total = total
-            bar.update(done - bar.n)
-
+    with c.progress("entangle-map", "column") as progress:
         try:
             m = entanglement_map(kL, u, args.d, args.Z, args.gamma_add, args.x, args.optimize_Z,
                                  p_hat, seed=args.seed, progress=progress)

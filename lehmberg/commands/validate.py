@@ -35,7 +35,7 @@ def register(subparsers):
 def run(args):
     from ..figures import appendix_b
     from ..io import write_outputs
-    from ..validate import n_points, run_validation
+    from ..validate import run_validation
 
     if not args.no_mc:
         for name, value, lo, hi in (("--mc-samples", args.mc_samples, _checks.SAMPLES_MIN,
@@ -46,12 +46,7 @@ def run(args):
     if Path(args.out).resolve() in (png.resolve(), pdf.resolve()):
         raise c.CLIError("argument --fig: must differ from --out")
 
-    total = n_points(args.quick, not args.no_mc)
-    with c.progress_bar(total, "validate", "point") as bar:
-        def progress(label):
-            bar.set_description(label, refresh=False)
-            bar.update(1)
-
+    with c.progress("validate", "point") as progress:
         data = run_validation(args.quick, args.mc_samples, args.seed, progress, not args.no_mc,
                               args.mc_rel_err)
     c.require_finite(data["summary"], "summary")
