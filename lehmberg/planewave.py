@@ -71,7 +71,7 @@ from ._jit import function, loop, sincos
 from .result import Rates, RowStats
 
 __all__ = ["planewave_rates", "sample_directions", "gamma_integrand",
-           "g_integrand", "snapshot_pair_mean"]
+           "g_integrand", "snapshot_pair_mean", "general_rates", "GeneralSampler"]
 
 
 _TWO_PI3 = (2.0 * math.pi) ** 3
@@ -409,3 +409,409 @@ def planewave_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), s
 def _finish(rows, batch, with_g, which):
     est = Rates.from_rows(rows, len(rows) * batch, "planewave")
     return est if with_g else est.without_g(which == "intra")
+
+
+# ============================================================================= any geometry
+#
+# general_rates: SPEC §9 set-ups (Gaussian of any covariance, boxes and cylinders of any
+# orientation, any centres, probe k̂, complex p̂) by the same direction integral
+#
+#     Γ̄_ab = (3/8π) ∫_hemi dΩ (1 − |p̂·q̂|²) [Φ(k̂ − q̂) + Φ(k̂ + q̂)],   Φ = φ_a φ_b*     (P2)
+#
+# (q̂ folded onto the hemisphere q̂·k̂ >= 0; lengths in 1/k_L).  Directions are written in the
+# frame (e₁, e₂, k̂) of lehmberg.anisotropic (so its Gaussian integrands apply unchanged) with
+# tangent coordinates θ⃗ = (q̂·e₁, q̂·e₂), |θ⃗| < 1, q̂·k̂ = √(1 − |θ⃗|²); then k̂ − q̂ =
+# (−θ⃗, |θ⃗|²/(1 + √(1 − |θ⃗|²))) without cancellation.  Near the forward direction every
+# factor of |φ_X|² is a function of linear forms y = Aθ⃗ of the tangent vector:
+#
+#   box       sinc²(ℓ_j),  ℓ_j = (L_j/2) a_j·t ≈ −(L_j/2) a_j⊥·θ⃗ (a_j the axes, ⊥: the e₁e₂
+#             components); sinc² x <= 2/(1 + x²), so for every pair (j, k) of axes with
+#             a_j⊥ × a_k⊥ ≠ 0 the product-Cauchy law of (ℓ_j, ℓ_k) bounds |φ|²/p.
+#   cylinder  sinc²(ℓ₃) (2J₁(s)/s)², s = (D/2)|t − (t·a₃)a₃|; (2J₁(s)/s)² <= C (1 + s²)^{−3/2}
+#             is bounded by the bivariate Cauchy law of the disk coordinates (needs a₃·k̂ ≠ 0)
+#             and, together with sinc²(ℓ₃), by the product-Cauchy law of (s along the
+#             direction ⊥ a₃⊥, ℓ₃) (needs a₃⊥ ≠ 0): at least one always exists.
+#   gaussian  exp(−½ θ⃗ᵀBθ⃗), B = EᵀSE: a Gaussian law 1.3× wider (the t∥ and cross terms
+#             bend the peak slightly) and a bivariate Cauchy law in B^{1/2}θ⃗.
+#
+# The proposal is the deterministic mixture (fixed counts per law) of these local laws and a
+# uniform law on the hemisphere (weight a_u = clip(4/L_t², 0.02, 1), L_t² the smallest |det A|
+# of the local laws): the uniform part bounds every weight globally (|Φ| <= 1), the local laws
+# bound the weight by O(1/|det A|) ~ O(mean) inside the forward cone, so the variance is
+# finite and the batch standard errors are honest (tests/test_planewave_general.py checks
+# z-scores over seeds).  A local draw outside the unit disk is a null sample (weight 0).
+#
+# Ḡ: for two Gaussian clouds the per-ray s-integral of the off-shell ĝ is closed form
+# (lehmberg.anisotropic (D3)); its integrand lives in the same cone and is sampled with the
+# same directions, so Γ̄ and Ḡ come from one set of rows (their correlation enters Γ_ij's
+# error).  Boxes and cylinders: Ḡ is NaN (not estimated; see general_rates).
+
+from . import anisotropic as _an  # noqa: E402
+from ._checks import dipole as _dipole  # noqa: E402
+
+_COMPONENT_TINY = 1e-3   # |cross products| below this: a degenerate pair of forms is skipped
+
+
+def _sqrtm2(B):
+    lam, V = np.linalg.eigh(B)
+    return (V * np.sqrt(lam)) @ V.T
+
+
+class _FrameCloud:
+    """One cloud in the frame (e₁, e₂, k̂): its |φ| factor and its local proposal laws."""
+
+    def __init__(self, cloud, R, k, name):
+        from .geometry import Cloud
+
+        if not isinstance(cloud, Cloud):
+            raise TypeError(f"{name} must be a lehmberg.Cloud, got {type(cloud).__name__}")
+        self.shape = cloud.shape
+        self.L = np.asarray(cloud.kL, dtype=float)
+        self.centre = np.asarray(cloud.centre, dtype=float)
+        self.axes = np.asarray(cloud.axes, dtype=float) @ R      # rows: axes in the frame
+        self.amp = 1.0
+        self.eta = 1.0
+        self.waist = cloud.waist
+        if cloud.waist is not None and cloud.shape != "gaussian":
+            raise ValueError(f"waist: {name} is a {cloud.shape}; a probe waist is supported for "
+                             "Gaussian clouds only (give waist=None for a vapour cell)")
+        if cloud.shape == "gaussian":
+            S1, eta, _, _ = _an.weighted_cloud(cloud.covariance(), k, cloud.waist)
+            self.S_lab = S1
+            self.S = R.T @ S1 @ R
+            self.eta = eta
+            self.amp = math.sqrt(eta)
+
+    # ---------------------------------------------------------------- |φ| without the centre
+    def modulus(self, t):
+        """Real factor of φ_X(t) (φ_X = e^{it·c} × this), t of shape (..., 3) in the frame."""
+        if self.shape == "gaussian":
+            return self.amp * np.exp(-0.5 * np.einsum("...i,ij,...j->...", t, self.S, t))
+        if self.shape == "box":
+            out = np.ones(t.shape[:-1])
+            for j in range(3):
+                out = out * np.sinc((t @ self.axes[j]) * (self.L[j] / (2.0 * math.pi)))
+            return out
+        from scipy.special import j1
+        a3 = self.axes[2]
+        t3 = t @ a3
+        perp = t - t3[..., None] * a3
+        s = (0.5 * self.L[0]) * np.sqrt(np.sum(perp * perp, axis=-1))
+        small = s < 1e-4
+        ss = np.where(small, 1.0, s)
+        disk = np.where(small, 1.0 - s * s / 8.0, 2.0 * j1(ss) / ss)
+        return disk * np.sinc(t3 * (self.L[2] / (2.0 * math.pi)))
+
+    # ---------------------------------------------------------------- local laws
+    def laws(self, S_pair=None):
+        """[(kind, A)]: y = Aθ⃗ follows the standard law of ``kind`` ("gauss", "cauchy2":
+        independent Cauchy coordinates, "bicauchy": bivariate Cauchy)."""
+        out = []
+        if self.shape == "gaussian":
+            B = (2.0 * self.S if S_pair is None else S_pair)[:2, :2]
+            Bh = _sqrtm2(0.5 * (B + B.T))
+            out += [("gauss", Bh / 1.3), ("bicauchy", Bh)]
+        elif self.shape == "box":
+            rows = [0.5 * self.L[j] * self.axes[j, :2] for j in range(3)]
+            for j in range(3):
+                for k in range(j + 1, 3):
+                    cr = abs(self.axes[j, 0] * self.axes[k, 1] - self.axes[j, 1] * self.axes[k, 0])
+                    if cr > _COMPONENT_TINY:
+                        out.append(("cauchy2", np.stack([rows[j], rows[k]])))
+        else:
+            a3 = self.axes[2]
+            a3p = a3[:2]
+            n3 = float(np.hypot(a3p[0], a3p[1]))
+            c = abs(float(a3[2]))
+            u = a3p / n3 if n3 > 0.0 else np.array([1.0, 0.0])
+            v = np.array([-u[1], u[0]])
+            D2 = 0.5 * self.L[0]
+            if c > _COMPONENT_TINY:  # disk coordinates: (D/2)(v vᵀ + |a₃·k̂| u uᵀ)
+                out.append(("bicauchy", D2 * (np.outer(v, v) + c * np.outer(u, u))))
+            if n3 > _COMPONENT_TINY:
+                out.append(("cauchy2", np.stack([D2 * v, 0.5 * self.L[2] * a3p])))
+        return out
+
+
+class GeneralSampler:
+    """The defensive mixture of :func:`general_rates` for given local laws (module notes).
+
+    ``laws`` is a list of (kind, A, weight) with the weights of the local part summing to
+    1; ``a_u`` the uniform weight.  :meth:`draw` returns frame tangent coordinates θ₁, θ₂,
+    ρ² = |θ⃗|², u = 1 − cos θ and 1/p (p per steradian; 0 marks a null sample).
+    """
+
+    def __init__(self, laws, a_u):
+        self.laws = [(kind, np.asarray(A, float), float(w)) for kind, A, w in laws]
+        self.a_u = float(a_u) if self.laws else 1.0
+        self.Ainv = [np.linalg.inv(A) for _, A, _ in self.laws]
+        self.det = [abs(float(np.linalg.det(A))) for _, A, _ in self.laws]
+
+    def counts(self, n):
+        w = [self.a_u] + [(1.0 - self.a_u) * w for _, _, w in self.laws]
+        c = [int(math.floor(x * n)) for x in w]
+        c[0] += n - sum(c)
+        if c[0] == 0 and n > 1:  # always some uniform draws: they bound the weights
+            j = int(np.argmax(c))
+            c[j] -= 1
+            c[0] = 1
+        return c
+
+    def draw(self, n, rng):
+        c = self.counts(n)
+        ph = 2.0 * math.pi * rng.random(c[0])
+        uu = rng.random(c[0])                        # u = 1 − cos θ, uniform on [0, 1]
+        rho_u = np.sqrt(uu * (2.0 - uu))
+        th1, th2 = [rho_u * np.cos(ph)], [rho_u * np.sin(ph)]
+        for (kind, _, _), Ai, m in zip(self.laws, self.Ainv, c[1:]):
+            if kind == "gauss":
+                y = rng.standard_normal((2, m))
+            elif kind == "cauchy2":
+                y = rng.standard_cauchy((2, m))
+            else:  # bivariate Cauchy: normal / |normal|
+                y = rng.standard_normal((2, m)) / np.abs(rng.standard_normal(m))
+            th = Ai @ y
+            th1.append(th[0])
+            th2.append(th[1])
+        t1, t2 = np.concatenate(th1), np.concatenate(th2)
+        rho2 = t1 * t1 + t2 * t2
+        inside = rho2 < 1.0
+        rho2 = np.where(inside, rho2, 0.0)
+        t1 = np.where(inside, t1, 0.0)
+        t2 = np.where(inside, t2, 0.0)
+        cos_t = np.sqrt(1.0 - rho2)
+        u = rho2 / (1.0 + cos_t)
+        u[:c[0]] = uu                                 # exact for the uniform draws
+        # deterministic mixture: the density uses the fractions actually drawn (c_k/n)
+        p_loc = np.zeros(n)
+        for (kind, A, _), det, ck in zip(self.laws, self.det, c[1:]):
+            w = ck / n
+            y1 = A[0, 0] * t1 + A[0, 1] * t2
+            y2 = A[1, 0] * t1 + A[1, 1] * t2
+            if kind == "gauss":
+                d = np.exp(-0.5 * (y1 * y1 + y2 * y2)) / (2.0 * math.pi)
+            elif kind == "cauchy2":
+                d = 1.0 / (math.pi ** 2 * (1.0 + y1 * y1) * (1.0 + y2 * y2))
+            else:
+                d = (1.0 + y1 * y1 + y2 * y2) ** -1.5 / (2.0 * math.pi)
+            p_loc += w * det * d
+        p = (c[0] / n) / (2.0 * math.pi) + p_loc * cos_t
+        inv_p = np.where(inside, 1.0 / p, 0.0)
+        return t1, t2, rho2, u, inv_p
+
+
+def _g_metric(geo):
+    """The tangent metric of e^β, Ḡ's transverse factor (anisotropic (D3)): for q̂ ≈ k̂,
+    β ≈ −½ θ⃗ᵀ Jᵀ adj(S)_⊥ J θ⃗ / S_kk (J: the quarter turn k̂ × ·).  It is the conditional
+    transverse covariance (EᵀS⁻¹E)⁻¹ turned by J, so it is never wider in t than B = EᵀSE:
+    a cloud tilted against the probe has a Ḡ integrand spread over wider angles than Γ̄'s."""
+    J = np.array([[0.0, -1.0], [1.0, 0.0]])
+    M = J.T @ geo.adj[:2, :2] @ J / geo.S[2, 2]
+    return 0.5 * (M + M.T)
+
+
+def _mixture_for(clouds, S_pair, geo=None):
+    """The GeneralSampler of one pair of frame clouds (S_pair: the pair's S for two Gaussians;
+    geo: their anisotropic geometry where Ḡ is sampled too)."""
+    laws = []
+    share = 1.0 / len(clouds)
+    for fc in clouds:
+        own = fc.laws(S_pair)
+        if fc.shape == "gaussian":
+            ws = [0.85, 0.15]
+            if geo is not None:  # half the local draws for Ḡ's wider transverse factor
+                Mh = _sqrtm2(_g_metric(geo))
+                own += [("gauss", Mh / 1.3), ("bicauchy", Mh)]
+                ws = [0.425, 0.075, 0.425, 0.075]
+        else:
+            ws = [1.0 / len(own)] * len(own)
+        laws += [(kind, A, share * w) for (kind, A), w in zip(own, ws)]
+    if not laws:
+        return GeneralSampler([], 1.0)
+    L_t2 = min(abs(float(np.linalg.det(A))) for _, A, _ in laws)
+    a_u = min(1.0, max(0.02, 4.0 / L_t2))
+    return GeneralSampler(laws, a_u)
+
+
+def general_rates(cloud_a, cloud_b=None, k_hat=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0),
+                  rel_err=None, max_directions=None, seed=0, progress=None, want_g=True,
+                  g_rel_err=None, batch_size=None):
+    """Γ̄_ab (and Ḡ_ab for Gaussian clouds) of any two clouds by direction integrals (SPEC §9).
+
+    Monte Carlo over emission directions of (P2) with the shape-adapted defensive mixture
+    described above; every batch of directions is independent, so the errors are standard
+    errors of batch means.
+
+    Parameters
+    ----------
+    cloud_a : lehmberg.Cloud
+        Cloud of atom i (gaussian, box or cylinder; sizes k_L L_i along its axes, centre).
+    cloud_b : lehmberg.Cloud or None
+        Cloud of atom j; None: both atoms in cloud a (independent ordered pairs).
+    k_hat : 3-vector
+        Probe direction (normalised); |k_L| = 1.
+    p_hat : complex 3-vector or None
+        Dipole (normalised, complex allowed: weight 1 − |p̂·q̂|²); None: no dipole factor.
+    rel_err : float or None
+        Stop when the relative standard error of Γ_ij (where Ḡ is estimated) or of the
+        complex Γ̄ (|err|/|Γ̄|, where Ḡ is not) is at most this, after at least 32 batches; None: use
+        ``max_directions``.
+    g_rel_err : float or None
+        With ``rel_err``: also wait until Ḡ's relative error (|err|/|Ḡ|) is at most this
+        (Gaussian pairs).  Ḡ's per-direction integrand is of the size of Γ̄'s while Ḡ itself is
+        ~ log(k_L L)/(k_L L) of Γ̄ for clouds tilted against the probe (its angular parts
+        cancel), so its relative error can be ~k_L L times Γ̄'s: expect the cap there.
+    max_directions : int, optional
+        Directions in total (default 10⁶), or the cap with ``rel_err`` (default 10⁸).
+    seed : int
+        Master seed; batch b draws from ``make_rng(seed, STREAMS["planewave"][pair], 2, b)``.
+    progress : callable, optional
+        ``progress(done, cap)`` after each batch.
+    want_g : bool
+        Estimate Ḡ where possible (two Gaussian clouds).  Boxes, cylinders and mixed pairs
+        have no Ḡ here: it is NaN, and between clouds so are Γ_ij and G_ij (as
+        ``Rates.without_g``).
+    batch_size : int, optional
+        Directions per batch (default 1024 with ``rel_err``, else 4096).
+
+    Returns
+    -------
+    Rates
+        method ``"planewave"``, n_samples directions; ``eta`` = (η_a, η_b) with a waist.
+
+    Raises
+    ------
+    ValueError / TypeError
+        One line naming the parameter (``waist`` on a box or cylinder, ``k_hat``,
+        ``p_hat``, ``rel_err``, ``max_directions``, ``cloud_a``/``cloud_b``).
+
+    Examples
+    --------
+    >>> from lehmberg import Cloud
+    >>> from lehmberg.planewave import general_rates
+    >>> import math
+    >>> cell = Cloud(shape="box", kL=(1e5, 1e5, 3e5))        # a vapour cell, probed along axis 3
+    >>> est = general_rates(cell, rel_err=0.01, seed=1)
+    >>> est.target_met, abs(est.gamma_bar.real * 1e10 / (1.5 * math.pi) - 1.0) < 0.05
+    (True, True)
+    >>> math.isnan(est.g_bar.real)                            # no Ḡ for boxes
+    True
+
+    (Γ̄ → (3π/2)/A for any cloud of transverse area A much larger than λ², SPEC §9.)
+    """
+    k = _checks_unit(k_hat, "k_hat")
+    p = _dipole(p_hat, "p_hat", allow_none=True)
+    p = None if p is None else np.asarray(p, dtype=complex)
+    if g_rel_err is not None and (isinstance(g_rel_err, bool) or not isinstance(
+            g_rel_err, (int, float)) or not (math.isfinite(g_rel_err) and g_rel_err > 0)):
+        raise ValueError(f"g_rel_err must be a finite number > 0, got {g_rel_err!r}")
+    if rel_err is not None:
+        if isinstance(rel_err, bool) or not isinstance(rel_err, (int, float)) or \
+                not (math.isfinite(rel_err) and rel_err > 0):
+            raise ValueError(f"rel_err must be a finite number > 0, got {rel_err!r}")
+    if max_directions is None:
+        max_directions = 10**8 if rel_err is not None else DEFAULT_SAMPLES
+    if isinstance(max_directions, bool) or int(max_directions) != max_directions:
+        raise ValueError(f"max_directions must be an integer, got {max_directions!r}")
+    max_directions = int(max_directions)
+    if not SAMPLES_MIN <= max_directions <= SAMPLES_MAX:
+        raise ValueError(f"max_directions must be in [{SAMPLES_MIN}, {SAMPLES_MAX}], "
+                         f"got {max_directions}")
+    e1, e2 = _an._perp_basis(k)
+    R = np.stack([e1, e2, k], axis=1)
+    fa = _FrameCloud(cloud_a, R, k, "cloud_a")
+    intra = cloud_b is None
+    fb = fa if intra else _FrameCloud(cloud_b, R, k, "cloud_b")
+    which = "intra" if intra else "inter"
+    pf = None if p is None else R.T @ p
+    m_lab = np.zeros(3) if intra else fa.centre - fb.centre
+    m = R.T @ m_lab
+    gauss = fa.shape == "gaussian" and fb.shape == "gaussian"
+    with_g = bool(gauss and want_g)
+    if gauss:
+        S_pair_lab = 2.0 * fa.S_lab if intra else fa.S_lab + fb.S_lab
+        geo = _an._Geometry(S_pair_lab, m_lab, k, p)
+        pref = fa.eta if intra else math.sqrt(fa.eta * fb.eta)
+        sampler = _mixture_for([fa], geo.S, geo if with_g else None)
+    else:
+        sampler = _mixture_for([fa] if intra else [fa, fb], None)
+
+    def integrands(t1, t2, rho2, u):
+        if gauss:
+            rho = np.sqrt(rho2)
+            theta = np.arcsin(np.minimum(rho, 1.0))
+            safe = np.where(rho > 0.0, rho, 1.0)
+            ex = np.where(rho > 0.0, t1 / safe, 1.0)
+            ey = np.where(rho > 0.0, t2 / safe, 0.0)
+            fg, fG = geo.integrands(theta, ex, ey, with_g)
+            return pref * fg, (pref * fG if with_g else None)
+        tm = np.stack([-t1, -t2, u], axis=-1)            # k̂ − q̂
+        tp = np.stack([t1, t2, 2.0 - u], axis=-1)        # k̂ + q̂
+        if intra:
+            phi_m = fa.modulus(tm) ** 2 + 0j
+            phi_p = fa.modulus(tp) ** 2 + 0j
+        else:
+            phi_m = fa.modulus(tm) * fb.modulus(tm) * np.exp(1j * (-t1 * m[0] - t2 * m[1] + u * m[2]))
+            phi_p = fa.modulus(tp) * fb.modulus(tp) * np.exp(1j * (t1 * m[0] + t2 * m[1]
+                                                                   + (2.0 - u) * m[2]))
+        if pf is None:
+            wgt = 1.0
+        else:
+            qz = 1.0 - u
+            pq = pf[0] * t1 + pf[1] * t2 + pf[2] * qz
+            wgt = 1.0 - (pq.real ** 2 + pq.imag ** 2)
+        return (3.0 / (8.0 * math.pi)) * wgt * (phi_m + phi_p), None
+
+    if batch_size is None:
+        batch_size = 1024 if rel_err is not None else 4096
+    batch = int(min(int(batch_size), max(32, max_directions // MIN_BATCHES)))
+    nbatches = max(MIN_BATCHES, max_directions // batch)
+    stream = STREAMS["planewave"][which]
+    rows = []
+    acc = _GeneralStats()
+    target = False if rel_err is not None else None
+    for bi in range(nbatches):
+        rng = make_rng(seed, stream, 2, bi)
+        t1, t2, rho2, u, inv_p = sampler.draw(batch, rng)
+        fg, fG = integrands(t1, t2, rho2, u)
+        g = fg * inv_p
+        row = [g.real.mean(), 0.0 if intra else g.imag.mean(), 0.0, 0.0]
+        if with_g:
+            G = fG * inv_p
+            row[2:] = [G.real.mean(), 0.0 if intra else G.imag.mean()]
+        rows.append(row)
+        acc.add(row)
+        if progress is not None:
+            progress((bi + 1) * batch, nbatches * batch)
+        r_now = acc.rel_err(True) if with_g else acc.gamma_rel_err()
+        if rel_err is not None and len(rows) >= MIN_BATCHES and r_now <= rel_err \
+                and (g_rel_err is None or not with_g or acc.g_rel_err() <= g_rel_err):
+            target = True
+            break
+    kw = {}
+    if fa.waist is not None or fb.waist is not None:
+        kw["eta"] = (fa.eta, fb.eta)
+    est = Rates.from_rows(rows, len(rows) * batch, "planewave", **kw).replace(target_met=target)
+    return est if with_g else est.without_g(intra)
+
+
+def _checks_unit(v, name):
+    return np.asarray(unit_vector(v, name), dtype=float)
+
+
+class _GeneralStats(RowStats):
+    """RowStats with the relative error of Ḡ too (|err| / |Ḡ|, both parts)."""
+
+    def gamma_rel_err(self) -> float:
+        if self.n < 2:
+            return math.inf
+        var = self._m2 / (self.n - 1) / self.n
+        G = math.hypot(self._mean[0], self._mean[1])
+        return math.sqrt(var[0] + var[1]) / G if G > 0 else math.inf
+
+    def g_rel_err(self) -> float:
+        if self.n < 2:
+            return math.inf
+        var = self._m2 / (self.n - 1) / self.n
+        G = math.hypot(self._mean[2], self._mean[3])
+        return math.sqrt(var[2] + var[3]) / G if G > 0 else math.inf
