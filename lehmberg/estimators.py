@@ -330,19 +330,24 @@ def plan_cost(geometry, method="auto", samples=None, atoms=None, replicas=None, 
 
 def _plan_general(geometry, method, samples, rel_err, seed, atoms, replicas, with_g):
     """The plan of a geometry other than the paper's: Gaussian clouds by the direction-integral
-    reference (:mod:`lehmberg.anisotropic`); the other estimators do not cover it yet."""
-    clouds = [c for c in (geometry.I, geometry.II) if c is not None]
-    if any(c.shape != "gaussian" for c in clouds):
-        raise ValueError("geometry: clouds other than Gaussian are covered for the paper's "
-                         "set-up only so far (identical clouds, probe along ẑ, a real dipole, no "
-                         "waist)")
-    if method not in ("auto", "reference") or atoms is not None:
-        raise ValueError(f"method: {method!r} covers the paper's set-up only so far; Gaussian "
-                         "clouds of their own are computed by 'reference' (auto takes it)")
-    return Plan(geometry=geometry, method=method, gamma="reference", g="reference",
-                reason="Gaussian clouds of their own: direction-integral reference "
-                       "(lehmberg.anisotropic)", samples=samples, rel_err=rel_err, seed=seed,
-                with_g=with_g)
+    reference (:mod:`lehmberg.anisotropic`), every shape's Γ̄ (and Ḡ of Gaussians) by plane
+    waves (:func:`lehmberg.planewave.general_rates`); pairs and realised clouds do not cover
+    it yet."""
+    gaussian = all(c.shape == "gaussian" for c in (geometry.I, geometry.II) if c is not None)
+    if atoms is not None or method in ("pairs", "clouds"):
+        raise ValueError(f"method: {method!r} covers the paper's set-up only so far; clouds of "
+                         "their own are computed by 'reference' (Gaussian) or 'planewave'")
+    if method == "reference" and not gaussian:
+        raise ValueError("method 'reference' covers Gaussian clouds only; use 'auto' or "
+                         "'planewave' for boxes and cylinders")
+    m = method if method != "auto" else ("reference" if gaussian else "planewave")
+    reason = ("chosen by the caller" if method != "auto" else
+              "Gaussian clouds of their own: direction-integral reference (lehmberg.anisotropic)"
+              if gaussian else "boxes or cylinders of their own: plane waves (Γ̄; no Ḡ yet)")
+    if with_g and m == "planewave" and not gaussian:
+        raise ValueError("with_g: the plane waves have no Ḡ of boxes and cylinders yet")
+    return Plan(geometry=geometry, method=method, gamma=m, g=m, reason=reason, samples=samples,
+                rel_err=rel_err, seed=seed, with_g=with_g)
 
 
 def rates(geometry: Geometry, method: str = "auto", *, samples: int | None = None,
@@ -458,6 +463,11 @@ def _run(method, plan, progress):
         from .clouds import cloud_rates
 
         return cloud_rates(g, plan.clouds, seed=seed, progress=progress)
+    if not g.paper:
+        from .planewave import general_rates
+
+        return general_rates(g.I, g.II, k_hat=g.probe, p_hat=g.p_hat, rel_err=rel_err,
+                             max_directions=samples, seed=seed, progress=progress)
     from .planewave import planewave_rates
 
     atoms = plan.atoms

@@ -88,8 +88,8 @@ def test_shorthand_and_clouds_are_not_mixed():
 
 
 def test_estimators_refuse_what_they_do_not_cover_yet_before_any_work():
-    with pytest.raises(ValueError, match="^method: 'planewave' covers the paper's set-up only"):
-        lehmberg.rates(Geometry.of(Cloud(kL=(5, 5, 20))), "planewave")
+    with pytest.raises(ValueError, match="^method: 'pairs' covers the paper's set-up only"):
+        lehmberg.rates(Geometry.of(Cloud(kL=(5, 5, 20))), "pairs")
 
 
 # --- geometry files ------------------------------------------------------------------------
@@ -204,11 +204,38 @@ def test_a_rotation_of_the_whole_set_up_through_the_geometry_changes_no_rate():
 
 
 def test_the_other_estimators_refuse_clouds_of_their_own_before_any_work():
-    for method in ("planewave", "pairs"):
+    for method in ("pairs", "clouds"):
         with pytest.raises(ValueError, match="^method"):
             lehmberg.rates(CIGARS, method)
-    with pytest.raises(ValueError, match="^geometry"):
-        lehmberg.rates(Geometry.of(Cloud(shape="box", kL=(3, 3, 9))))
+    box = Geometry.of(Cloud(shape="box", kL=(3, 3, 9)))
+    with pytest.raises(ValueError, match="^method 'reference' covers Gaussian"):
+        lehmberg.rates(box, "reference")
+    with pytest.raises(ValueError, match="^with_g"):
+        lehmberg.rates(box, with_g=True)
+
+
+def test_plane_waves_of_clouds_of_their_own_agree_with_the_reference():
+    """Monte Carlo over directions (planewave.general_rates) against the deterministic
+    direction-integral reference, through the face."""
+    from _stats import agree, agree_complex
+
+    ref = lehmberg.rates(CIGARS)
+    pw = lehmberg.rates(CIGARS, "planewave", rel_err=3e-3, seed=4)
+    assert pw.methods["Gamma_ij"] == "planewave"
+    agree_complex(pw.gamma_bar, pw.gamma_bar_err, ref.gamma_bar)
+    agree_complex(pw.g_bar, pw.g_bar_err, ref.g_bar)
+    agree(pw.Gamma_ij, pw.Gamma_ij_err, ref.Gamma_ij)
+
+
+def test_a_vapour_cell_box_by_auto_approaches_the_large_size_law():
+    """Inside a uniform box of sides L₁, L₂ across the probe, Γ_ij → (3π/2)/(L₁L₂) (motional
+    averaging limit, no waist); auto takes the plane waves and says so."""
+    box = Geometry.of(Cloud(shape="box", kL=(1e5, 2e5, 3e5)))
+    est = lehmberg.rates(box, rel_err=0.01, seed=1)
+    assert est.methods["Gamma_ij"] == "planewave" and est.rel_err() <= 0.01
+    from _stats import agree
+
+    agree(est.Gamma_ij, est.Gamma_ij_err, 1.5 * math.pi / (1e5 * 2e5))  # corrections ~1e-5
 
 
 def test_geometry_file_of_different_clouds_reports_three_pairs_with_eta_and_d(cli, tmp_path):
