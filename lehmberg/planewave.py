@@ -369,7 +369,7 @@ def planewave_rates(kL, kR=None, R_dir=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0), s
         atoms, replicas = int(atoms), int(replicas)
         rows = []
         for r in range(replicas):
-            # the same snapshots as pairsum.cloud_rates with this seed; own stream for directions
+            # the same snapshots as clouds.cloud_rates with this seed; own stream for directions
             a, b = clouds.realise(atoms, make_rng(seed, STREAMS["clouds"][which], r))
             rows.append(snapshot_pair_mean(a, None if which == "intra" else b, p, L_t, shape,
                                            max_directions, make_rng(seed, stream, 1, r))[0])
