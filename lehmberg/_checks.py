@@ -38,6 +38,21 @@ CLOUD_SECONDS_MAX = 900.0
 SEED_MAX = 2**63 - 1
 
 
+def finite_array(v, name, shape=(3,), kind="a 3-vector", finite="a finite 3-vector"):
+    """``v`` as a float64 array of ``shape``: TypeError "``name`` must be ``kind`` of numbers"
+    for text or non-numbers, ValueError "``name`` must be ``finite``" for a wrong shape or a
+    non-finite entry.  The one conversion behind every vector and matrix check."""
+    if isinstance(v, str):
+        raise TypeError(f"{name} must be {kind} of numbers, got {v!r}")
+    try:
+        a = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be {kind} of numbers, got {v!r}") from None
+    if a.shape != shape or not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be {finite}, got {v!r}")
+    return a
+
+
 def unit_vector(v, name, allow_none=False):
     """``v`` as a normalised float64 3-vector; ValueError naming ``name`` otherwise.
 
@@ -48,14 +63,7 @@ def unit_vector(v, name, allow_none=False):
     """
     if v is None and allow_none:
         return None
-    if isinstance(v, str):
-        raise TypeError(f"{name} must be a 3-vector of numbers, got {v!r}")
-    try:
-        a = np.asarray(v, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a 3-vector of numbers, got {v!r}") from None
-    if a.shape != (3,) or not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be a finite 3-vector, got {v!r}")
+    a = finite_array(v, name)
     big = float(np.max(np.abs(a)))
     if big == 0.0:
         raise ValueError(f"{name} must not be the zero vector")
@@ -157,14 +165,7 @@ def rotation(rows, name="axes", tol=1e-9):
     """Rows of an orthonormal 3×3 matrix (a cloud's axes 1, 2, 3 in lab coordinates),
     re-orthonormalised to rounding; ValueError naming ``name`` if they are not orthonormal
     to ``tol``."""
-    if isinstance(rows, str):
-        raise TypeError(f"{name} must be three 3-vectors, got {rows!r}")
-    try:
-        a = np.asarray(rows, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be three 3-vectors of numbers, got {rows!r}") from None
-    if a.shape != (3, 3) or not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be three finite 3-vectors (rows), got {rows!r}")
+    a = finite_array(rows, name, (3, 3), "three 3-vectors", "three finite 3-vectors (rows)")
     if np.max(np.abs(a @ a.T - np.eye(3))) > tol:
         raise ValueError(f"{name}: rows are not orthonormal")
     u, _, vt = np.linalg.svd(a)

@@ -87,7 +87,7 @@ import math
 import numpy as np
 from scipy.special import dawsn, wofz
 
-from ._checks import dipole, number, unit_vector
+from ._checks import dipole, finite_array, number, unit_vector
 
 __all__ = ["AnisotropicRates", "rates", "gaussian_cov", "weighted_cloud"]
 
@@ -113,30 +113,15 @@ def _complex_unit(p, name):
 
 
 def _point(c, name):
-    """A finite real 3-vector."""
-    if isinstance(c, str):
-        raise TypeError(f"{name} must be a 3-vector of numbers, got {c!r}")
-    try:
-        a = np.asarray(c, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a 3-vector of numbers, got {c!r}") from None
-    if a.ndim == 0 and a == 0.0:
+    """A finite real 3-vector (0: the origin)."""
+    if not isinstance(c, str) and np.ndim(c) == 0 and c == 0:
         return np.zeros(3)
-    if a.shape != (3,) or not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be a finite 3-vector, got {c!r}")
-    return a
+    return finite_array(c, name)
 
 
 def _covariance(cov, name):
     """A finite, symmetric, positive-definite 3×3 matrix (symmetrised to rounding)."""
-    if isinstance(cov, str):
-        raise TypeError(f"{name} must be a 3x3 matrix of numbers, got {cov!r}")
-    try:
-        a = np.asarray(cov, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a 3x3 matrix of numbers, got {cov!r}") from None
-    if a.shape != (3, 3) or not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be a finite 3x3 matrix, got shape {a.shape}")
+    a = finite_array(cov, name, (3, 3), "a 3x3 matrix", "a finite 3x3 matrix")
     scale = float(np.max(np.abs(a)))
     if scale == 0.0:
         raise ValueError(f"{name} must be positive definite, got the zero matrix")

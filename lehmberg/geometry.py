@@ -109,14 +109,8 @@ class Cloud:
 
 
 def _vector(v, name):
-    if isinstance(v, str):
-        raise TypeError(f"{name} must be a 3-vector of numbers, got {v!r}")
-    try:
-        t = tuple(float(x) for x in v)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a 3-vector of numbers, got {v!r}") from None
-    if len(t) != 3 or not all(math.isfinite(x) for x in t):
-        raise ValueError(f"{name} must be a finite 3-vector, got {v!r}")
+    """A finite 3-vector within ``KR_MAX`` of the origin, as a tuple of floats."""
+    t = tuple(float(x) for x in _checks.finite_array(v, name))
     if max(abs(x) for x in t) > _checks.KR_MAX:
         raise ValueError(f"{name} must be within {_checks.KR_MAX:g}/k_L of the origin, got {v!r}")
     return t
