@@ -362,20 +362,12 @@ def read_geometry(path) -> Geometry:
         One line naming the key (``[II].axes: rows are not orthonormal``), the file, or the
         TOML syntax error.
     """
-    from pathlib import Path
+    from .io import read_toml
 
     try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except OSError as exc:
-        raise ValueError(f"geometry: cannot read {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"geometry: {path} is not TOML ({exc})") from None
+        doc = read_toml(path)
+    except ValueError as exc:
+        raise ValueError(f"geometry: {path}: {exc}") from None
     return geometry_from_dict(doc)
 
 

@@ -403,3 +403,35 @@ def read_rates(path) -> dict:
         row["n_samples"] = int(ds["n_samples"][i])
         out[name] = row
     return out
+
+
+def read_toml(path) -> dict:
+    """The document of a TOML file (scan configurations, geometry files).
+
+    Raises
+    ------
+    ValueError
+        One phrase saying why (``no such file``, ``is a directory``, ``cannot be read
+        (permission denied)``, ``malformed TOML (…)``, ``not a UTF-8 text file``); the caller
+        names the file and the option.
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ValueError("no such file") from None
+    except IsADirectoryError:
+        raise ValueError("is a directory") from None
+    except PermissionError:
+        raise ValueError("cannot be read (permission denied)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"malformed TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise ValueError("not a UTF-8 text file") from None
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror or exc})") from None
+

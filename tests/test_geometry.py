@@ -144,7 +144,7 @@ def test_file_in_metres_and_complex_dipole(tmp_path):
     ('dipole = [0, 0, 0]\n[I]\nkL = 3\n', "p_hat must not be the zero vector"),
     ('probe = [0, 0, "z"]\n[I]\nkL = 3\n', "probe must be a 3-vector"),
     ("[I]\nkL = 3\nwaist = 0\n", "[I].waist must be > 0"),
-    ("[I\nkL = 3\n", "is not TOML"),
+    ("[I\nkL = 3\n", "malformed TOML"),
 ])
 def test_bad_geometry_file_one_line_exit_2_nothing_written(cli, tmp_path, text, message):
     out = tmp_path / "out.nc"
@@ -253,3 +253,11 @@ def test_geometry_file_of_different_clouds_reports_three_pairs_with_eta_and_d(cl
     assert res["intra_II"]["d"] == pytest.approx(2e4 * res["intra_II"]["Gamma_ij"], rel=1e-15)
     single = lehmberg.rates(CIGARS.single("II"))
     assert res["intra_II"]["Gamma_ij"] == single.Gamma_ij
+
+
+@pytest.mark.parametrize("target, message", [("missing.toml", "no such file"), (".", "is a directory")])
+def test_geometry_file_that_cannot_be_read(cli, tmp_path, target, message):
+    out = tmp_path / "out.nc"
+    status, stdout, err = cli("rates", "--geometry", str(tmp_path / target), "--out", str(out))
+    assert status == 2 and stdout == "" and not out.exists()
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err

@@ -635,26 +635,15 @@ def grid_from_toml(path, overrides=None, names=None) -> Grid:
 
     Errors name the file and the key (``scan.toml: grid.kL: required``).
     """
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python < 3.11
-        import tomli as tomllib
     from pathlib import Path
+
+    from ..io import read_toml
 
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except FileNotFoundError:
-        raise GridError(str(path), "no such file") from None
-    except IsADirectoryError:
-        raise GridError(str(path), "is a directory") from None
-    except PermissionError:
-        raise GridError(str(path), "cannot be read (permission denied)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise GridError(str(path), f"malformed TOML ({exc})") from None
-    except UnicodeDecodeError:
-        raise GridError(str(path), "not a UTF-8 text file") from None
+        doc = read_toml(path)
+    except ValueError as exc:
+        raise GridError(str(path), str(exc)) from None
     for key in doc:
         if key not in TOML_TOP:
             raise GridError(f"{path}: {key}", f"unknown key (known: {', '.join(TOML_TOP)})")
