@@ -25,7 +25,7 @@ too; the replica scatter is the speckle of one snapshot.  What the error bars me
 (infinite variance; the closest pair of a snapshot shifts Ḡ by O(1/L³) whatever N), so
 the raw replica mean has no honest standard error.  The Ḡ reported is the replica mean
 of the pairs farther apart than ``near_radius`` plus the exact expectation of the nearer
-ones (:func:`lehmberg.structure.near_expectation`): unbiased, finite variance, and its
+ones (:func:`lehmberg.near.near_expectation`): unbiased, finite variance, and its
 standard error is honest (z-scores over seeds, ``tests/test_structure.py``).  The
 result's ``notes`` say so and give the raw snapshot mean.
 """
@@ -241,6 +241,7 @@ def cloud_rates(geometry, cloud_plan: CloudPlan | None = None, *, seed: int = 0,
     """
     from . import structure
     from .pairsum import fast_pair_sum
+    from .near import near_expectation
 
     if cloud_plan is None:
         cloud_plan = plan(geometry, **plan_options)
@@ -254,7 +255,7 @@ def cloud_rates(geometry, cloud_plan: CloudPlan | None = None, *, seed: int = 0,
     which = geometry.pair
     N, R, r_near = cloud_plan.atoms, cloud_plan.replicas, cloud_plan.near_radius
     g_on, eng = cloud_plan.with_g, cloud_plan.engine
-    e_near = structure.near_expectation(clouds.difference_law(which), p, r_near) if g_on else 0j
+    e_near = near_expectation(clouds.difference_law(which), p, r_near) if g_on else 0j
     vals = np.empty((R, 4))
     raw = np.empty(R, dtype=np.complex128)
     npairs = N * (N - 1) if which == "intra" else N * N
