@@ -27,6 +27,7 @@ CS_D2_WAVELENGTH = 852.347e-9
 
 _IDENTITY = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
 _Z = (0.0, 0.0, 1.0)
+_UNSET = object()  # waist not given (None means: no waist)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -290,6 +291,112 @@ class Geometry:
             raise ValueError(f"geometry: {what} cover the paper's set-up only so far (identical "
                              "isotropic clouds, probe along ẑ, a real dipole, no waist); use "
                              "method 'reference' for Gaussian clouds")
+
+    def varied(self, *, scale: float | None = None, aspect: float | None = None,
+               keep: str = "volume", waist=_UNSET, probe_angle: float | None = None,
+               kR: float | None = None) -> "Geometry":
+        """This geometry with one or more of its parameters changed: the geometry axes of a scan.
+
+        Applied in this order, to every cloud alike:
+
+        ``aspect``
+            L₃/L⊥ of each cloud (L⊥ = √(L₁L₂), the ratio L₁/L₂ kept), at fixed ``keep``:
+            ``"volume"`` (L₁L₂L₃ unchanged: the same atoms at the same peak density) or
+            ``"area"`` (L₁, L₂ unchanged: the same transverse area, a longer cloud).
+        ``scale``
+            Every length (sizes, centres, waists) times ``scale``.
+        ``waist``
+            k_L w of every cloud's probe (None: a plane wave); Gaussian clouds only.
+        ``probe_angle``
+            The probe turned by this many degrees towards cloud I's axis 1 (axis 2 if axis 1
+            is along the probe), the dipole turned with it (its polarisation stays transverse).
+        ``kR``
+            Cloud II moved to k_L R from cloud I's centre, along the line of their centres
+            (along the probe if they coincide).
+
+        Examples
+        --------
+        >>> from lehmberg import Cloud, Geometry
+        >>> g = Geometry.of(Cloud(kL=(10, 10, 40)))
+        >>> g.varied(aspect=1.0).I.kL  # the same volume as a ball
+        (15.874010519681994, 15.874010519681994, 15.874010519681994)
+        >>> g.varied(aspect=1.0, keep="area").I.kL
+        (10.0, 10.0, 10.0)
+        >>> t = g.varied(probe_angle=90.0)
+        >>> [round(x, 12) + 0.0 for x in t.probe], [round(x, 12) + 0.0 for x in t.p_hat]
+        ([1.0, 0.0, 0.0], [0.0, 0.0, -1.0])
+        >>> Geometry(kL=10, kR=30).varied(kR=60) == Geometry(kL=10, kR=60)
+        True
+        """
+        import numpy as np
+
+        keep = _checks.choice(keep, "keep", ("volume", "area"))
+        aspect = _checks.number(aspect, "aspect", 0.0, lo_open=True, allow_none=True)
+        scale = _checks.number(scale, "scale", 0.0, lo_open=True, allow_none=True)
+        probe_angle = _checks.number(probe_angle, "probe_angle", 0.0, 180.0, allow_none=True)
+        kR = _checks.number(kR, "kR", 0.0, _checks.KR_MAX, allow_none=True)
+        if waist is not _UNSET:
+            waist = _checks.number(waist, "waist", 0.0, _checks.KR_MAX, lo_open=True,
+                                   allow_none=True)
+        clouds = [self.I] + ([self.II] if self.II is not None else [])
+        probe, p = np.asarray(self.probe), self.p_hat
+        if aspect is not None:
+            out = []
+            for c in clouds:
+                L1, L2, L3 = c.kL
+                perp = math.sqrt(L1 * L2)
+                f = (L3 / (aspect * perp)) ** (1.0 / 3.0) if keep == "volume" else 1.0
+                out.append(dataclasses.replace(c, kL=(L1 * f, L2 * f, aspect * perp * f)))
+            clouds = out
+        if scale is not None:
+            clouds = [dataclasses.replace(
+                c, kL=tuple(scale * x for x in c.kL), centre=tuple(scale * x for x in c.centre),
+                waist=None if c.waist is None else scale * c.waist) for c in clouds]
+        if waist is not _UNSET:
+            clouds = [dataclasses.replace(c, waist=waist) for c in clouds]
+        if probe_angle is not None and probe_angle != 0.0:
+            axes = np.asarray(clouds[0].axes)
+            side = next(a - (a @ probe) * probe for a in axes
+                        if np.linalg.norm(a - (a @ probe) * probe) > 1e-6)
+            side /= np.linalg.norm(side)
+            n = np.cross(probe, side)  # rotation axis: probe → side by +angle
+            t = math.radians(probe_angle)
+            K = np.array([[0, -n[2], n[1]], [n[2], 0, -n[0]], [-n[1], n[0], 0]])
+            Rm = np.eye(3) + math.sin(t) * K + (1.0 - math.cos(t)) * (K @ K)
+            probe = Rm @ probe
+            if p is not None:
+                p = tuple(complex(x) if isinstance(p[0], complex) else float(x)
+                          for x in Rm @ np.asarray(p))
+        if kR is not None:
+            if len(clouds) < 2:
+                raise ValueError("kR: this geometry has no cloud II to move")
+            c1, c2 = np.asarray(clouds[0].centre), np.asarray(clouds[1].centre)
+            e = c2 - c1
+            e = e / np.linalg.norm(e) if np.linalg.norm(e) > 0 else probe
+            clouds[1] = clouds[1].moved(tuple(float(x) for x in c1 + kR * e))
+        return Geometry.of(*clouds, probe=tuple(float(x) for x in probe), p_hat=p)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Geometry":
+        """The geometry :meth:`as_dict` describes (its inverse, for task payloads and files).
+
+        Examples
+        --------
+        >>> from lehmberg import Cloud, Geometry
+        >>> g = Geometry.of(Cloud(kL=(5, 5, 20), waist=8.0), p_hat=(1, 1j, 0))
+        >>> Geometry.from_dict(g.as_dict()) == g
+        True
+        """
+        def dipole(p):
+            return None if p is None else [complex(*x) if isinstance(x, (list, tuple)) else x
+                                           for x in p]
+
+        if "I" not in d:
+            return cls(kL=d["kL"], kR=d.get("kR"), R_dir=d.get("R_dir", _Z),
+                       p_hat=dipole(d.get("p_hat")), shape=d.get("shape", "gaussian"))
+        clouds = [Cloud(**{k: (tuple(v) if isinstance(v, list) else v)
+                           for k, v in d[s].items()}) for s in ("I", "II") if s in d]
+        return cls.of(*clouds, probe=d.get("probe", _Z), p_hat=dipole(d.get("p_hat")))
 
     def as_dict(self) -> dict:
         """Plain values for JSON and file attributes (``p_hat`` None: no dipole factor)."""

@@ -204,6 +204,17 @@ def p_hat(values):
     return nums
 
 
+def read_geometry_file(path):
+    """The :class:`lehmberg.Geometry` of ``--geometry FILE``; CLIError naming the option and
+    the key on bad input."""
+    from ..geometry import read_geometry
+
+    try:
+        return read_geometry(path)
+    except (TypeError, ValueError) as exc:
+        raise CLIError(f"argument --geometry: {exc}") from None
+
+
 def geometry(args):
     """The validated :class:`lehmberg.Geometry` of the geometry options.
 
@@ -211,17 +222,14 @@ def geometry(args):
     k_L L = 2πL/λ and k_L R = 2πR/λ.  ``--geometry FILE`` reads a geometry file
     (:func:`lehmberg.geometry.read_geometry`) and excludes the shorthand's options.
     """
-    from ..geometry import CS_D2_WAVELENGTH, Geometry, read_geometry
+    from ..geometry import CS_D2_WAVELENGTH, Geometry
 
     if getattr(args, "geometry", None) is not None:
         given = [n for n in _SHORTHAND if getattr(args, n, None) is not None]
         if given:
             raise CLIError(f"argument --geometry: not with --{given[0].replace('_', '-')} (the "
                            "file describes the whole set-up)")
-        try:
-            return read_geometry(args.geometry)
-        except (TypeError, ValueError) as exc:
-            raise CLIError(f"argument --geometry: {exc}") from None
+        return read_geometry_file(args.geometry)
     kw = dict(p_hat=p_hat(args.p_hat), shape=args.shape or "gaussian")
     if getattr(args, "R_dir", None) is not None:
         kw["R_dir"] = unit_vector(args.R_dir, "--R-dir")

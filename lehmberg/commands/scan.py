@@ -15,7 +15,8 @@ from . import _common as c
 OPTIONS = {"kL": "--kL", "kR": "--kR", "R_dir": "--R-dir", "p_hat": "--p-hat",
            "method": "--method", "samples": "--samples", "rel_err": "--rel-err", "N": "--N",
            "pairs": "--pairs", "shape": "--shape", "seed": "--seed", "atoms": "--atoms",
-           "replicas": "--replicas"}
+           "replicas": "--replicas", "scale": "--scale", "aspect": "--aspect", "waist": "--waist",
+           "probe_angle": "--probe-angle", "keep": "--keep"}
 #: File name suffixes of --out.
 SUFFIXES = (".nc", ".h5")
 #: Longest --checkpoint-every (a day).
@@ -51,6 +52,13 @@ def register(subparsers):
         p.add_argument(axis.option, metavar="LIST", dest=axis.name, help=axis.help)
     p.add_argument("--shape", default=None, metavar="gaussian|cube",
                    help="cloud shape (default gaussian)")
+    p.add_argument("--geometry", metavar="FILE.toml",
+                   help="clouds of their own (docs/geometry.md): the grid varies this geometry "
+                        "by --kR, --scale, --aspect, --waist and --probe-angle (instead of --kL, "
+                        "--R-dir, --p-hat, --shape); pairs intra, inter and intra_II")
+    p.add_argument("--keep", default=None, metavar="volume|area",
+                   help="with --aspect: keep each cloud's volume (default) or its transverse "
+                        "area L1 L2")
     p.add_argument("--seed", default=None,
                    help=f"master seed in [0, {_checks.SEED_MAX}] (default 0); each task's seed "
                         "follows from it and the task's parameters (docs/scan.md)")
@@ -149,12 +157,15 @@ def grid_from_args(args):
     values = {key: getattr(args, key) for key in OPTIONS}
     names = {key: f"argument {opt}" for key, opt in OPTIONS.items()}
     try:
+        if args.geometry is not None:
+            values["geometry"] = c.read_geometry_file(args.geometry)
+            names["geometry"] = "argument --geometry"
         if args.config is not None:
             if not args.config.strip():
                 raise c.CLIError("argument --config: empty file name")
             return grid_from_toml(args.config, values, names)
-        if args.kL is None:
-            raise c.CLIError("argument --kL: required (or give --config)")
+        if args.kL is None and args.geometry is None:
+            raise c.CLIError("argument --kL: required (or give --config or --geometry)")
         return Grid.build(names=names, **values)
     except GridError as exc:
         raise c.CLIError(str(exc)) from None

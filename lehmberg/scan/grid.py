@@ -29,8 +29,9 @@ from .. import _checks
 from .._checks import ATOMS_MAX
 from ..estimators import DEFAULT_SAMPLES, METHODS, plan_cost
 from ..geometry import SHAPES, Geometry
+from ..geometry import read_geometry as _read_geometry
 
-__all__ = ["AXES", "Axis", "DIRECTIONS", "FORMAT", "Grid", "GridError", "N_RANGE", "PAIRS",
+__all__ = ["AXES", "Axis", "DIRECTIONS", "FORMAT", "Grid", "GridError", "KEEP", "N_RANGE", "PAIRS",
            "TASKS_MAX", "Task", "grid_from_toml", "parse_directions", "parse_values", "task_seed"]
 
 #: Version of the scan's file layout, journal and seed rule (part of a scan's identity).
@@ -41,8 +42,11 @@ FORMAT = 2
 TASKS_MAX = 20_000
 #: Atoms per cloud accepted for d = N Γ_ij.
 N_RANGE = (1.0, 1e15)
-#: Pairs of clouds: intra (i, j in cloud I), inter (i in cloud I, j in cloud II).
-PAIRS = ("intra", "inter")
+#: Pairs of clouds: intra (i, j in cloud I), inter (i in cloud I, j in cloud II), intra_II
+#: (i, j in cloud II: a geometry whose cloud II differs from cloud I).
+PAIRS = ("intra", "inter", "intra_II")
+#: How the aspect ratio is changed: at fixed volume or at fixed transverse area.
+KEEP = ("volume", "area")
 #: Named directions (``none``, for p̂ only, drops the dipole factor).
 DIRECTIONS = {"x": (1.0, 0.0, 0.0), "y": (0.0, 1.0, 0.0), "z": (0.0, 0.0, 1.0),
               "-x": (-1.0, 0.0, 0.0), "-y": (0.0, -1.0, 0.0), "-z": (0.0, 0.0, -1.0)}
@@ -88,6 +92,7 @@ class Axis:
     check: Callable
     help: str
     none: str | None = None
+    mode: str = "both"  # "paper": shorthand grids only; "geometry": grids of a geometry only
 
 
 #: The axes, in the order of the file's dimensions.  ``none`` on rel_err means no target
@@ -96,20 +101,43 @@ AXES = (
     Axis("kL", "--kL", "number", PAIRS, None,
          "k_L L, cloud size times probe wavenumber", "1",
          lambda v: _checks.number(v, "kL", *_checks.KL_RANGE),
-         f"k_L L, the cloud size, in [{_checks.KL_RANGE[0]:g}, {_checks.KL_RANGE[1]:g}]"),
+         f"k_L L, the cloud size, in [{_checks.KL_RANGE[0]:g}, {_checks.KL_RANGE[1]:g}]",
+         mode="paper"),
     Axis("kR", "--kR", "number", ("inter",), None,
          "k_L R, distance of cloud II times probe wavenumber", "1",
          lambda v: _checks.number(v, "kR", 0.0, _checks.KR_MAX),
-         f"k_L R, the distance of cloud II, in [0, {_checks.KR_MAX:g}] (absent: cloud I only)"),
+         f"k_L R, the distance of cloud II, in [0, {_checks.KR_MAX:g}] (absent: cloud I only; "
+         "with --geometry: cloud II moved along the line of the centres)"),
+    Axis("scale", "--scale", "number", PAIRS, None,
+         "factor on every length of the geometry (sizes, centres, waists)", "1",
+         lambda v: _checks.number(v, "scale", 0.0, 1e6, lo_open=True),
+         "with --geometry: factors on every length of the file (sizes, centres, waists)",
+         mode="geometry"),
+    Axis("aspect", "--aspect", "number", PAIRS, None,
+         "aspect ratio L3/sqrt(L1 L2) of every cloud", "1",
+         lambda v: _checks.number(v, "aspect", 1e-3, 1e3),
+         "with --geometry: aspect ratios L3/sqrt(L1 L2) of every cloud, in [1e-3, 1e3], at "
+         "fixed volume or transverse area (--keep)", mode="geometry"),
+    Axis("waist", "--waist", "number", PAIRS, None,
+         "k_L w, waist of the probe on every cloud (0: none, a plane wave)", "1",
+         lambda v: _checks.number(v, "waist", 0.0, _checks.KR_MAX, lo_open=True,
+                                  allow_none=True),
+         "with --geometry: probe waists k_L w of every cloud, or none (a plane wave)",
+         none="no waist", mode="geometry"),
+    Axis("probe_angle", "--probe-angle", "number", PAIRS, None,
+         "angle of the probe turned towards cloud I's axis 1", "degree",
+         lambda v: _checks.number(v, "probe_angle", 0.0, 180.0),
+         "with --geometry: angles in degrees, in [0, 180], by which the probe (and the dipole "
+         "with it) turns towards cloud I's axis 1", mode="geometry"),
     Axis("R_dir", "--R-dir", "direction", ("inter",), "z",
          "direction of R", None,
          lambda v: _checks.unit_vector(v, "R_dir"),
-         "directions of R: x, y, z, -x, -y, -z or X:Y:Z (default z)"),
+         "directions of R: x, y, z, -x, -y, -z or X:Y:Z (default z)", mode="paper"),
     Axis("p_hat", "--p-hat", "direction", PAIRS, "x",
          "dipole direction (none: no dipole factor)", None,
          lambda v: _checks.unit_vector(v, "p_hat", allow_none=True),
          "dipole directions as for --R-dir, or none for no dipole factor (default x)",
-         none="no dipole factor"),
+         none="no dipole factor", mode="paper"),
     Axis("method", "--method", "word", PAIRS, "auto",
          "estimator given to lehmberg.rates", None,
          lambda v: _checks.choice(v, "method", METHODS),
@@ -400,11 +428,18 @@ class Grid:
     seed: int = 0
     atoms: int | None = None
     replicas: int | None = None
+    scale: tuple = ()
+    aspect: tuple = ()
+    waist: tuple = ()
+    probe_angle: tuple = ()
+    geometry: str | None = None
+    keep: str = "volume"
 
     @classmethod
     def build(cls, kL=None, kR=None, R_dir=None, p_hat=None, method=None, samples=None,
               rel_err=None, N=None, pairs=None, shape=None, seed=None, atoms=None, replicas=None,
-              directions=None, names=None) -> "Grid":
+              directions=None, names=None, geometry=None, scale=None, aspect=None, waist=None,
+              probe_angle=None, keep=None) -> "Grid":
         """Check raw values (strings, numbers, lists or TOML values) into a :class:`Grid`.
 
         Every axis of :data:`AXES` is parsed and checked the same way; then the number
@@ -423,6 +458,14 @@ class Grid:
         atoms, replicas : int, optional
             Realised clouds: atoms per cloud in [2, 1e8] and snapshots in [2, 1e5], within the
             memory and predicted time `lehmberg.clouds.plan` allows.
+        geometry : lehmberg.Geometry, optional
+            A geometry of clouds of their own (SPEC §9; e.g. from a ``--geometry`` file): the
+            grid then varies it by the geometry axes ``kR`` (cloud II moved along the line of
+            the centres), ``scale``, ``aspect`` (at fixed ``keep``: ``"volume"`` or
+            ``"area"``), ``waist`` and ``probe_angle`` (:meth:`lehmberg.Geometry.varied`),
+            each a task axis only when given; ``kL``, ``R_dir``, ``p_hat`` and ``shape`` come
+            from the geometry.  Pairs: intra, inter (with cloud II) and intra_II (when cloud
+            II differs from cloud I).
         directions : dict, optional
             Named directions usable in ``R_dir`` and ``p_hat`` (``{"diag": [1, 0, 1]}``).
         names : dict, optional
@@ -436,7 +479,16 @@ class Grid:
         names = names or {}
         nm = lambda key: names.get(key, key)  # noqa: E731
         raw = {"kL": kL, "kR": kR, "R_dir": R_dir, "p_hat": p_hat, "method": method,
-               "samples": samples, "rel_err": rel_err, "N": N}
+               "samples": samples, "rel_err": rel_err, "N": N, "scale": scale,
+               "aspect": aspect, "waist": waist, "probe_angle": probe_angle}
+        if geometry is not None:
+            return cls._build_geometry(geometry, raw, pairs, shape, seed, atoms, replicas, keep,
+                                       directions, nm)
+        for axis in AXES:
+            if axis.mode == "geometry" and raw[axis.name] is not None:
+                raise GridError(nm(axis.name), "only with a geometry file (--geometry)")
+        if keep is not None:
+            raise GridError(nm("keep"), "only with a geometry file (--geometry) and aspect")
         if directions is not None and not isinstance(directions, dict):
             raise GridError(nm("directions"), "must be a table of name = [X, Y, Z]")
         custom = {}
@@ -453,6 +505,9 @@ class Grid:
         values = {}
         for axis in AXES:
             used = not axis.pairs or any(p in pairs_ for p in axis.pairs)
+            if axis.mode == "geometry":
+                values[axis.name] = ()
+                continue
             if not used:
                 if raw[axis.name] is not None:
                     raise GridError(nm(axis.name), "given, but pairs has no inter")
@@ -473,21 +528,112 @@ class Grid:
                              _int_text(replicas, nm("replicas")), "replicas", nm("replicas"))
         grid = cls(pairs=pairs_, shape=shape_, seed=seed_, atoms=atoms_, replicas=replicas_,
                    **values)
-        count = sum(math.prod(grid.shape_of(p)) for p in grid.pairs)
+        return grid._checked_size(values, nm)
+
+    def _checked_size(self, values, nm):
+        count = sum(math.prod(self.shape_of(p)) for p in self.pairs)
         if count > TASKS_MAX:
             biggest = max((a for a in AXES if a.pairs), key=lambda a: len(values[a.name]))
             raise GridError(nm(biggest.name), f"the grid would have {count:,} tasks; at most "
                                               f"{TASKS_MAX:,} (split it into several scans)")
-        grid._check_costs(nm)
-        return grid
+        self._check_costs(nm)
+        return self
+
+    @classmethod
+    def _build_geometry(cls, geometry, raw, pairs, shape, seed, atoms, replicas, keep,
+                        directions, nm):
+        """:meth:`build` for a grid over a geometry of clouds of their own."""
+        if not isinstance(geometry, Geometry):
+            raise GridError(nm("geometry"), f"must be a lehmberg.Geometry, got "
+                                            f"{type(geometry).__name__}")
+        for key, value in (("kL", raw["kL"]), ("R_dir", raw["R_dir"]), ("p_hat", raw["p_hat"]),
+                           ("shape", shape), ("directions", directions or None)):
+            if value is not None:
+                raise GridError(nm(key), "comes from the geometry file; vary the geometry with "
+                                         "kR, scale, aspect, waist or probe_angle")
+        base = geometry
+        two = base.II is not None
+        default_pairs = ("intra",) + (("inter",) if two else ()) + \
+            (("intra_II",) if two and not base.identical else ())
+        if pairs is None:
+            pairs_ = default_pairs
+        else:
+            items = [s.strip() for s in pairs.split(",")] if isinstance(pairs, str) else pairs
+            if not isinstance(items, (list, tuple)) or not items or any(
+                    not isinstance(p, str) or p not in default_pairs for p in items):
+                raise GridError(nm("pairs"), f"must be some of {', '.join(default_pairs)} for "
+                                             f"this geometry, got {pairs!r}")
+            pairs_ = tuple(p for p in PAIRS if p in items)
+        if raw["kR"] is not None and not two:
+            raise GridError(nm("kR"), "the geometry has no cloud II to move")
+        keep_ = _checked(lambda v: _checks.choice(v, "keep", KEEP),
+                         "volume" if keep is None else keep, "keep", nm("keep"))
+        if keep is not None and raw["aspect"] is None:
+            raise GridError(nm("keep"), "only with aspect")
+        values = {}
+        for axis in AXES:
+            value = raw[axis.name]
+            if axis.mode == "paper" or (value is None and axis.default is None):
+                values[axis.name] = ()
+                continue
+            if axis.name == "kR" and "inter" not in pairs_:
+                raise GridError(nm("kR"), "given, but pairs has no inter")
+            value = value if value is not None else axis.default
+            values[axis.name] = _axis_values(axis, value, nm(axis.name), {})
+        if values["waist"] and any(c.shape != "gaussian" for c in (base.I, base.II)
+                                   if c is not None):
+            raise GridError(nm("waist"), "a probe waist needs Gaussian clouds (SPEC §9)")
+        seed_ = _checked(lambda v: _checks.integer(v, "seed", 0, _checks.SEED_MAX),
+                         0 if seed is None else _int_text(seed, nm("seed")), "seed", nm("seed"))
+        atoms_ = _checked(lambda v: _checks.integer(v, "atoms", _checks.ATOMS_MIN, ATOMS_MAX,
+                                                    allow_none=True),
+                          _int_text(atoms, nm("atoms")), "atoms", nm("atoms"))
+        replicas_ = _checked(lambda v: _checks.integer(v, "replicas", _checks.REPLICAS_MIN,
+                                                       _checks.REPLICAS_MAX, allow_none=True),
+                             _int_text(replicas, nm("replicas")), "replicas", nm("replicas"))
+        text = json.dumps(base.as_dict(), sort_keys=True, separators=(",", ":"))
+        grid = cls(kL=(), pairs=pairs_, shape="geometry", seed=seed_, atoms=atoms_,
+                   replicas=replicas_, geometry=text, keep=keep_,
+                   R_dir=(), p_hat=(), **{k: v for k, v in values.items()
+                                          if k not in ("kL", "R_dir", "p_hat")})
+        try:
+            for task in grid.tasks:
+                _geometry(task.payload)
+        except (TypeError, ValueError) as exc:
+            raise GridError(nm(str(exc).split(" ", 1)[0].rstrip(":")), str(exc)) from None
+        return grid._checked_size(values, nm)
+
+    def _active(self, axis) -> bool:
+        """Whether ``axis`` is a dimension of this grid's tasks."""
+        if self.geometry is None:
+            return axis.mode != "geometry"
+        return axis.mode != "paper" and len(getattr(self, axis.name)) > 0
+
+    def base_geometry(self) -> Geometry | None:
+        """The geometry a geometry grid varies (None for the paper's shorthand grids)."""
+        return None if self.geometry is None else Geometry.from_dict(json.loads(self.geometry))
+
+    def geometry_at(self, pair: str, point: dict) -> Geometry:
+        """The :class:`lehmberg.Geometry` of ``pair`` at ``point`` ({axis: value}) of a
+        geometry grid: the base varied by :meth:`lehmberg.Geometry.varied`, then the pair's
+        clouds (``single()`` for intra, ``single("II")`` for intra_II)."""
+        kw = {}
+        for name in ("scale", "aspect", "waist", "probe_angle", "kR"):
+            if name in point:
+                kw[name] = point[name]
+        if "aspect" in kw:
+            kw["keep"] = self.keep
+        g = self.base_geometry().varied(**kw)
+        return {"intra": g.single(), "inter": g}.get(pair) or g.single("II")
 
     def _check_costs(self, nm):
         """Every task's estimator limits (plan_cost), before any work; GridError naming it."""
         seen = set()
         for task in self.tasks:
             p = task.payload
-            key = (p["pair"], p["kL"], p["kR"], tuple(p["R_dir"] or ()),
-                   tuple(p["p_hat"] or ()), p["method"], p["samples"])
+            key = json.dumps({k: v for k, v in p.items() if k not in ("index", "seed",
+                                                                       "rel_err")},
+                             sort_keys=True)
             if key in seen:
                 continue
             seen.add(key)
@@ -499,7 +645,7 @@ class Grid:
     # ------------------------------------------------------------------ shape of the grid
     def dims(self, pair: str) -> tuple:
         """The dimensions of the variables of ``pair``, in task-enumeration (C) order."""
-        return tuple(a.name for a in AXES if pair in a.pairs)
+        return tuple(a.name for a in AXES if pair in a.pairs and self._active(a))
 
     def shape_of(self, pair: str) -> tuple:
         """The lengths of :meth:`dims` of ``pair``."""
@@ -507,7 +653,8 @@ class Grid:
 
     def axes(self) -> list:
         """Every task dimension this grid uses, in file order."""
-        return [a.name for a in AXES if a.pairs and any(p in self.pairs for p in a.pairs)]
+        return [a.name for a in AXES if a.pairs and self._active(a)
+                and any(p in self.pairs for p in a.pairs)]
 
     def spec(self) -> dict:
         """The scan's identity as plain JSON data: everything that changes a number (not N).
@@ -519,6 +666,8 @@ class Grid:
         out = {"format": FORMAT, "lehmberg_version": __version__, "seed": self.seed,
                "shape": self.shape, "pairs": list(self.pairs), "atoms": self.atoms,
                "replicas": self.replicas}
+        if self.geometry is not None:
+            out.update(geometry=json.loads(self.geometry), keep=self.keep)
         for name in self.axes():
             values = getattr(self, name)
             out[name] = ([[lab, None if v is None else list(v)] for lab, v in values]
@@ -539,6 +688,16 @@ class Grid:
             dims = self.dims(pair)
             for pos in np.ndindex(*self.shape_of(pair)):
                 at = dict(zip(dims, pos))
+                if self.geometry is not None:
+                    values = {d: getattr(self, d)[at[d]] for d in dims}
+                    point = {"pair": pair, "geometry": self.geometry_at(pair, {
+                                 k: v for k, v in values.items()
+                                 if k not in ("method", "samples", "rel_err")}).as_dict(),
+                             "atoms": self.atoms, "replicas": self.replicas, **values}
+                    index = len(out)
+                    payload = dict(point, index=index, seed=task_seed(self.seed, point))
+                    out.append(Task(index, pair, tuple(int(i) for i in pos), payload))
+                    continue
                 point = {
                     "pair": pair, "shape": self.shape, "kL": self.kL[at["kL"]],
                     "kR": self.kR[at["kR"]] if pair == "inter" else None,
@@ -561,6 +720,8 @@ def _list_or_none(v):
 
 def _geometry(payload) -> Geometry:
     """The :class:`lehmberg.Geometry` of a task's payload."""
+    if "geometry" in payload:
+        return Geometry.from_dict(payload["geometry"])
     kw = {"R_dir": payload["R_dir"]} if payload["R_dir"] is not None else {}
     return Geometry(kL=payload["kL"], kR=payload["kR"], p_hat=payload["p_hat"],
                     shape=payload["shape"], **kw)
@@ -570,7 +731,13 @@ def _cost_error(message, payload, nm):
     word = message.split(" ", 1)[0].rstrip(":")
     if word == "atoms/replicas":
         word = "atoms"
-    point = f"kL={payload['kL']:g}" + ("" if payload["kR"] is None else f", kR={payload['kR']:g}")
+    if "geometry" in payload:
+        point = ", ".join(f"{k}={payload[k]:g}" for k in ("kR", "scale", "aspect", "waist",
+                                                         "probe_angle")
+                          if payload.get(k) is not None) or payload["pair"]
+    else:
+        point = f"kL={payload['kL']:g}" + ("" if payload["kR"] is None else
+                                           f", kR={payload['kR']:g}")
     if word in ("method", "samples", "atoms", "replicas"):
         for tail in (" must", " would", ":"):
             if message.startswith(word + tail):
@@ -608,7 +775,8 @@ def _pairs(pairs, kR, param):
 # ----------------------------------------------------------------------------- TOML
 
 #: Top-level keys of a scan's TOML file (``title`` is free text) and keys of its ``[grid]``.
-TOML_TOP = ("title", "seed", "shape", "pairs", "atoms", "replicas", "grid", "directions")
+TOML_TOP = ("title", "seed", "shape", "pairs", "atoms", "replicas", "grid", "directions",
+            "geometry", "keep")
 TOML_GRID = tuple(a.name for a in AXES)
 
 
@@ -632,6 +800,17 @@ def grid_from_toml(path, overrides=None, names=None) -> Grid:
         N = [1e5, 1e6]
         [directions]                   # names usable in R_dir and p_hat
         diagonal = [1, 0, 1]
+
+    A scan of clouds of their own names a geometry file (relative to this one) and varies it
+    by the geometry axes (``kL``, ``R_dir``, ``p_hat``, ``shape`` then come from the file)::
+
+        geometry = "two_cigars.toml"
+        keep = "volume"                # aspect at fixed volume (or "area")
+        [grid]
+        aspect = "1:10:10"
+        waist = ["none", 20]
+        probe_angle = [0, 90]
+        kR = [1000, 3000]              # cloud II moved along the line of the centres
 
     Errors name the file and the key (``scan.toml: grid.kL: required``).
     """
@@ -657,11 +836,20 @@ def grid_from_toml(path, overrides=None, names=None) -> Grid:
         if key not in TOML_GRID:
             raise GridError(f"{path}: grid.{key}", f"unknown key (known: {', '.join(TOML_GRID)})")
     values = dict(grid)
-    for key in ("seed", "shape", "pairs", "atoms", "replicas"):
+    for key in ("seed", "shape", "pairs", "atoms", "replicas", "keep"):
         if key in doc:
             values[key] = doc[key]
+    if "geometry" in doc:  # a geometry file, relative to this one
+        where_g = f"{path}: geometry"
+        if not isinstance(doc["geometry"], str) or not doc["geometry"].strip():
+            raise GridError(where_g, "must be the name of a geometry file (TOML)")
+        try:
+            values["geometry"] = _read_geometry(path.parent / doc["geometry"])
+        except (TypeError, ValueError) as exc:
+            raise GridError(where_g, str(exc)) from None
     where = {key: f"{path}: {'grid.' if key in TOML_GRID else ''}{key}"
-             for key in (*TOML_GRID, "seed", "shape", "pairs", "atoms", "replicas", "directions")}
+             for key in (*TOML_GRID, "seed", "shape", "pairs", "atoms", "replicas", "directions",
+                         "geometry", "keep")}
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = value

@@ -69,7 +69,8 @@ FIELDS = {
                             "G_bar from b)"),
     "notes": ("text", "what the error bars do not cover"),
 }
-_PAIR_LABEL = {"intra": "i and j in cloud I", "inter": "i in cloud I, j in cloud II"}
+_PAIR_LABEL = {"intra": "i and j in cloud I", "inter": "i in cloud I, j in cloud II",
+               "intra_II": "i and j in cloud II"}
 _LABELS = {"R_dir": "R_dir_label", "p_hat": "p_hat_label", "method": "method_label"}
 TITLE = "lehmberg scan: position-averaged Lehmberg rates over a grid"
 SEED_RULE = ("each task runs lehmberg.rates with the seed lehmberg.scan.grid.task_seed(seed, "
@@ -115,6 +116,8 @@ def dataset(grid: Grid, records: dict, command: str = ""):
              "atoms": grid.atoms, "replicas": grid.replicas,
              "tasks_total": len(tasks), "tasks_done": len(records),
              "complete": int(len(records) == len(tasks)), "seed_rule": SEED_RULE}
+    if grid.geometry is not None:  # the geometry the grid varies, and how
+        attrs.update(geometry=grid.geometry, aspect_at_fixed=grid.keep)
     ds = io.new_dataset(TITLE, command, attrs)
     coords = {}
     for axis in AXES:
