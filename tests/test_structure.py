@@ -308,7 +308,7 @@ def test_g_pair_sum_outliers_enter_through_the_pair_kernel():
     pairs are summed exactly: the total equals the direct sum, near pairs included."""
     a, _ = _clouds("gaussian", 4.0, None, (0, 0, 1), 20_000)
     a = np.concatenate([a, [[40.0, 0.0, 3.0]]])
-    inside, outside = structure._trim(np.ascontiguousarray(a.T))
+    inside, outside = structure._trim(np.ascontiguousarray(a.T))[:2]
     assert outside is not None and np.any(np.isclose(outside[0], 40.0))
     assert np.ptp(inside[0]) < 30.0
     exact_g = fast_pair_sum(a, None, (0.0, 0.6, 0.8))[1]
@@ -461,3 +461,99 @@ def test_pair_kernel_cost_model():
     N = 10**5
     assert abs(structure.predicted_seconds("pairs", 10.0, None, N) - N * N / 2 / 2.2e8) < 0.05 * N * N / 2 / 2.2e8
     assert abs(structure.predicted_seconds("pairs", 10.0, 1e3, N) - N * N / 2.2e8) < 0.05 * N * N / 2.2e8
+
+
+# ----------------------------------------------------------------------------- per-atom weights
+
+def _weighted_brute(a, b, wa, wb, p_hat, r_near):
+    """Σ_(i,j) wa_i wb_j e^{i(z_i − z_j)} (γ, g, g below r_near) and the near count, by NumPy
+    over every pair with the kernels' ufuncs (independent of the engine's loops)."""
+    from lehmberg.kernels import g as g_kernel, gamma as gamma_kernel
+    same = b is None
+    bb, wbb = (a, wa) if same else (b, wb)
+    d = (a[:, None, :] - bb[None, :, :]).reshape(-1, 3)
+    w = (wa[:, None] * wbb[None, :]).ravel()
+    if same:
+        off = ~np.eye(a.shape[0], dtype=bool).ravel()
+        d, w = d[off], w[off]
+    r = np.linalg.norm(d, axis=1)
+    if p_hat is None:
+        ga, gg = 1.5 * np.sin(r) / r, -1.5 * np.cos(r) / r
+    else:
+        ga, gg = gamma_kernel(d, p_hat), g_kernel(d, p_hat)
+    ph = w * np.exp(1j * d[:, 2])
+    near = r < r_near
+    return np.sum(ph * ga), np.sum(ph * gg), np.sum((ph * gg)[near]), int(near.sum()), np.sum(np.abs(ph * gg)[near])
+
+
+@pytest.mark.parametrize("kR, p_hat, trim", [(None, (1.0, 0.0, 0.0), False), (None, None, True),
+                                             (1.5, (0.0, 0.6, 0.8), False), (2.0, (1.0, 0.0, 0.0), True)])
+def test_weighted_pair_sums_brute_force(kR, p_hat, trim, monkeypatch):
+    """Per-atom weights (uniform in [0, 2], some zero): S_γ, S_g and the near sum equal the
+    weighted direct sum over every pair within the documented tolerances (with W_a W_b =
+    Σwa Σwb in place of N_a N_b), inside one cloud and between overlapping clouds, with the
+    Ewald box trimmed (outliers through the weighted direct sum; forced by a larger _TRIM)."""
+    if trim:
+        monkeypatch.setattr(structure, "_TRIM", 0.01)
+    a, b = _clouds("gaussian", 4.0, kR, (0, 1, 1), 800)
+    rng = np.random.default_rng(7)
+    wa = rng.uniform(0.0, 2.0, 800)
+    wa[:40] = 0.0
+    wb = None if b is None else rng.uniform(0.0, 2.0, 800)
+    ref_gamma, ref_g, ref_near, ref_n, ref_abs = _weighted_brute(a, b, wa, wb, p_hat, 0.8)
+    W2 = wa.sum() * (wa.sum() if b is None else wb.sum())
+    got = structure.gamma_pair_sum(a, b, p_hat, wa=wa, wb=wb)
+    assert abs(got - ref_gamma) <= _gamma_tolerance(ref_gamma, W2), (got, ref_gamma)
+    sg, near, n_near = structure.g_pair_sum(a, b, p_hat, tol=structure.G_TOL, near_radius=0.8,
+                                            wa=wa, wb=wb)
+    assert abs(sg - ref_g) <= _g_tolerance(ref_g, W2), (sg, ref_g)
+    assert n_near == ref_n and abs(near - ref_near) <= 1e-12 * ref_abs
+    s, n = structure.near_pair_sum(a, b, p_hat, 0.8, wa=wa, wb=wb)
+    assert n == ref_n and abs(s - ref_near) <= 1e-12 * ref_abs
+    if trim:
+        assert structure._trim(np.ascontiguousarray(a.T))[1] is not None
+
+
+def test_weights_of_a_subset_are_the_subset_sum():
+    """Weights 1 on a random half of N = 2·10⁴ atoms and 0 elsewhere (the Ewald box is
+    trimmed at this N, so outliers carry weights) give the unweighted sums of that half,
+    computed by the fast pair kernel on the half alone."""
+    a, _ = _clouds("gaussian", 5.0, None, (0, 0, 1), 20_000)
+    sel = np.random.default_rng(11).random(20_000) < 0.5
+    w = sel.astype(float)
+    assert structure._trim(np.ascontiguousarray(a.T))[1] is not None
+    ref_gamma, ref_g, _ = fast_pair_sum(a[sel])
+    n = int(sel.sum())
+    got = structure.gamma_pair_sum(a, wa=w)
+    assert abs(got - ref_gamma) <= _gamma_tolerance(ref_gamma, n * n), (got, ref_gamma)
+    sg = structure.g_pair_sum(a, tol=structure.G_TOL, wa=w)[0]
+    assert abs(sg - ref_g) <= _g_tolerance(ref_g, n * n), (sg, ref_g)
+
+
+def test_weighted_fallback_without_finufft(monkeypatch):
+    """Without finufft, weighted sums come from the weighted direct loop: equal to the
+    NumPy brute force to rounding."""
+    a, b = _clouds("cube", 3.0, 1.0, (1, 0, 0), 300)
+    rng = np.random.default_rng(3)
+    wa, wb = rng.uniform(0, 1, 300), rng.uniform(0, 1, 300)
+    monkeypatch.setattr(structure, "_finufft", None)
+    for bb, wbb in ((None, None), (b, wb)):
+        ref = _weighted_brute(a, bb, wa, wbb, (1.0, 0.0, 0.0), 0.5)
+        got = structure.gamma_pair_sum(a, bb, wa=wa, wb=wbb)
+        sg, near, n = structure.g_pair_sum(a, bb, near_radius=0.5, wa=wa, wb=wbb)
+        assert abs(got - ref[0]) <= 1e-12 * np.sum(wa) * np.sum(wa if bb is None else wbb)
+        assert abs(sg - ref[1]) <= 1e-11 * max(1.0, abs(ref[1])) + 1e-12 * ref[4]
+        assert n == ref[3] and abs(near - ref[2]) <= 1e-12 * ref[4]
+
+
+def test_weights_validation():
+    a = np.random.default_rng(0).normal(size=(20, 3))
+    for f in (structure.gamma_pair_sum, structure.g_pair_sum, structure.near_pair_sum):
+        with pytest.raises(ValueError, match="wb"):
+            f(a, wa=np.ones(20), wb=np.ones(20))
+        with pytest.raises(ValueError, match="wa"):
+            f(a, wa=-np.ones(20))
+        with pytest.raises(ValueError, match=r"wa must have shape \(20,\)"):
+            f(a, wa=np.ones(19))
+        with pytest.raises(ValueError, match="wb"):
+            f(a, a + 1.0, wb=[1.0] * 19 + [float("nan")])
