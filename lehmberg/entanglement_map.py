@@ -34,7 +34,8 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["entanglement_map", "row_seed", "EXPERIMENTS", "MAP_POINTS_MAX"]
+__all__ = ["entanglement_map", "geometry_map", "row_seed", "EXPERIMENTS", "MAP_POINTS_MAX",
+           "GEOMETRY_AXES", "GEOMETRY_POINTS_MAX"]
 
 #: Most grid points of one map (each costs up to a second of quadrature at k_L L = 10³).
 MAP_POINTS_MAX = 10**4
@@ -42,6 +43,16 @@ MAP_POINTS_MAX = 10**4
 #: Setups marked on the figure: (label, L in metres, R in metres, wavelength in metres).
 EXPERIMENTS = (("two Cs cells 0.5 m apart (L = 1 cm)", 1e-2, 0.5, 852.347e-9),
                ("cold clouds (L = 50 µm, R = 1 cm)", 50e-6, 1e-2, 852.347e-9))
+
+
+#: The geometry axes of :func:`geometry_map` (:meth:`lehmberg.Geometry.varied`) and their units.
+GEOMETRY_AXES = {"kR": ("k_L R, distance of the centres of the clouds", "1"),
+                 "scale": ("factor on every length of the geometry", "1"),
+                 "aspect": ("aspect ratio L3/sqrt(L1 L2) of every cloud", "1"),
+                 "waist": ("k_L w, probe waist on every cloud", "1"),
+                 "probe_angle": ("angle of the probe turned towards cloud I's axis 1", "degree")}
+#: Most points of one geometry map (each is up to three rate computations).
+GEOMETRY_POINTS_MAX = 2500
 
 
 def row_seed(seed: int, row: int, rows: int) -> int:
@@ -220,3 +231,132 @@ def entanglement_map(kL, u, d=30.0, Z=1.5, gamma_add=0.0, x=0.0, optimize_Z=Fals
             "log_negativity_err": err["log_negativity"],
             "xi_paper": paper, "c": c, "g_x": gx, "g_in": gin, "g_in_err": gin_err, "how": how,
             "kL_transfer": kL_T, "separated": separated, "p_hat": p}
+
+
+def geometry_map(geometry, axes: dict, *, Z=1.5, gamma_add=0.0, x=0.0, optimize_Z=False,
+                 keep="volume", method="auto", rel_err=None, seed=0, progress=None) -> dict:
+    """ξ_∞, ξ_best and E_N of the two-cloud Gaussian model over one or two geometry axes.
+
+    At each point the geometry is ``geometry.varied(**point)``; its rates (I, I), (I, II) and,
+    when cloud II differs, (II, II) come from :func:`lehmberg.rates` (``method``, ``rel_err``;
+    each point's seed spawned from ``seed``), and :func:`lehmberg.entanglement.models_from_rates`
+    makes the model of clouds that differ (SPEC §9) with the atom numbers N of the geometry's
+    clouds, so the optical depths d_I = N_I Γ̄_I,I, d_II change along the axes as the clouds do.
+    Every output carries the error propagated from the rates.
+
+    Parameters
+    ----------
+    geometry : lehmberg.Geometry
+        Two clouds of their own with N given on each (SPEC §9; e.g. a ``--geometry`` file).
+    axes : dict
+        One or two of :data:`GEOMETRY_AXES` → 1-D arrays of values (``waist``: None allowed).
+    Z, gamma_add, x : float
+        Sideband weight (> 1; ignored with ``optimize_Z``), Γ_d^add and pump parameter.
+    optimize_Z : bool
+        At each point the common Z minimising ξ_best (:func:`lehmberg.entanglement.optimize_Z`).
+    keep : {"volume", "area"}
+        What an ``aspect`` axis keeps fixed.
+    method, rel_err : as for :func:`lehmberg.rates` (default: auto, each method's default).
+    seed : int
+        Master seed; point i draws with child i of ``SeedSequence(seed)`` (:func:`row_seed`).
+    progress : callable, optional
+        ``progress(done, total)`` after each point.
+
+    Returns
+    -------
+    dict
+        ``axes`` (names in order), each axis's values, and arrays over them: ``xi_inf``,
+        ``xi_best``, ``log_negativity``, ``d``, ``d_II``, ``Z`` and their ``_err``, the
+        complex ``c``, ``g_x`` and the real ``g_in``, ``g_in_II``; ``methods`` (what computed
+        each pair, per point).
+
+    Examples
+    --------
+    >>> from lehmberg import Cloud, Geometry
+    >>> from lehmberg.entanglement_map import geometry_map
+    >>> g = Geometry.of(Cloud(kL=(6, 6, 24), N=2e3), Cloud(kL=(6, 6, 24), centre=(0, 0, 200),
+    ...                 N=2e3))
+    >>> m = geometry_map(g, {"aspect": [1.0, 4.0]}, gamma_add=2.0, method="reference")
+    >>> bool(m["d"][1] > m["d"][0]), bool(m["xi_inf"][1] < m["xi_inf"][0])
+    (True, True)
+    """
+    from .entanglement import entangle, models_from_rates
+    from .entanglement import optimize_Z as best_Z
+    from .estimators import METHODS, rates
+    from .geometry import Geometry
+
+    if not isinstance(geometry, Geometry):
+        raise TypeError(f"geometry must be a lehmberg.Geometry, got {type(geometry).__name__}")
+    if geometry.II is None:
+        raise ValueError("geometry: needs two clouds (cloud II is missing)")
+    for name, c in (("I", geometry.I), ("II", geometry.II)):
+        if c.N is None:
+            raise ValueError(f"geometry: [{name}].N is needed (atoms in each cloud give d)")
+    if not isinstance(axes, dict) or not 1 <= len(axes) <= 2:
+        raise ValueError("axes: give one or two geometry axes")
+    names = list(axes)
+    values = {}
+    for name in names:
+        if name not in GEOMETRY_AXES:
+            raise ValueError(f"axes: unknown axis {name!r} (known: {', '.join(GEOMETRY_AXES)})")
+        v = list(axes[name]) if np.ndim(axes[name]) else [axes[name]]
+        if not v:
+            raise ValueError(f"{name}: needs at least one value")
+        values[name] = v
+    shape = tuple(len(values[n]) for n in names)
+    if int(np.prod(shape)) > GEOMETRY_POINTS_MAX:
+        raise ValueError(f"axes: {int(np.prod(shape))} points exceed the limit "
+                         f"{GEOMETRY_POINTS_MAX}")
+    _checks.choice(method, "method", METHODS)
+    seed = _checks.integer(seed, "seed", 0, _checks.SEED_MAX)
+    gamma_add = _checks.dephasing(gamma_add)
+    x = _checks.pump(x)
+    if not optimize_Z:
+        Z = _checks.squeezing(Z)
+    # every point's geometry first: a bad value fails before any work
+    points = []
+    for idx in np.ndindex(*shape):
+        kw = {n: values[n][i] for n, i in zip(names, idx)}
+        if "aspect" in kw:
+            kw["keep"] = keep
+        points.append((idx, geometry.varied(**kw)))
+    keys = ("xi_inf", "xi_best", "log_negativity", "d", "d_II", "Z")
+    out = {k: np.full(shape, np.nan) for k in keys}
+    out.update({k + "_err": np.full(shape, np.nan) for k in keys})
+    out.update(c=np.full(shape, np.nan + 0j), g_x=np.full(shape, np.nan + 0j),
+               g_in=np.full(shape, np.nan), g_in_II=np.full(shape, np.nan),
+               methods=np.full(shape, "", dtype=object))
+    n_pts = len(points)
+    for k, (idx, g) in enumerate(points):
+        s = row_seed(seed, k, n_pts)
+        kw = dict(rel_err=rel_err, seed=s)
+        intra = rates(g.single(), method, **kw)
+        inter = rates(g, method, **kw)
+        intra_II = intra if g.identical else rates(g.single("II"), method, **kw)
+        N = (g.I.N, g.II.N)
+        params = dict(gamma_add=gamma_add, x=x)
+        if optimize_Z:
+            z = best_Z(models_from_rates((intra, intra_II), inter, N, Z=1.5, **params))[0]
+        else:
+            z = Z
+        e = entangle(models_from_rates((intra, intra_II), inter, N, Z=z, **params))
+        m = e.model
+        two = getattr(m, "d_II", None) is not None  # clouds that differ
+        row = {"xi_inf": e.xi_inf, "xi_best": e.xi_best, "log_negativity": e.log_negativity,
+               "d": e.d, "d_II": m.d_II if two else e.d, "Z": z}
+        for key, v in row.items():
+            out[key][idx] = v
+            out[key + "_err"][idx] = e.errors.get(key, 0.0)
+        out["d_err"][idx] = e.d_err
+        out["d_II_err"][idx] = e.errors.get("d_II", 0.0) if two else e.d_err
+        out["c"][idx], out["g_x"][idx] = m.c, m.g_x
+        out["g_in"][idx] = m.g_in
+        out["g_in_II"][idx] = m.g_in_II if two else m.g_in
+        out["methods"][idx] = ", ".join(dict.fromkeys((intra.method, inter.method,
+                                                       intra_II.method)))
+        if progress is not None:
+            progress(k + 1, n_pts)
+    out["axes"] = tuple(names)
+    out.update({n: np.array([np.nan if v is None else v for v in values[n]], dtype=float)
+                for n in names})
+    return out

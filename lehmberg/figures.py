@@ -727,3 +727,68 @@ def entanglement_map(data: Mapping, experiments: Sequence = ()) -> Figure:
                  r"hatched: not computed (overlapping clouds beyond the reference's range)",
                  fontsize=10)
     return fig
+
+
+def geometry_map(data: Mapping) -> Figure:
+    """ξ_∞, ξ_best, E_N and the optical depths over one or two geometry axes.
+
+    Parameters
+    ----------
+    data : mapping
+        The dict of :func:`lehmberg.entanglement_map.geometry_map`.
+
+    Returns
+    -------
+    Figure
+        One axis: two panels of curves with their propagated error bars (ξ_∞, ξ_best and E_N;
+        d_I and d_II). Two axes: three image panels (ξ_∞, ξ_best, E_N) with the contour ξ = 1
+        (E_N = 0), the first axis across.
+    """
+    from .entanglement_map import GEOMETRY_AXES
+
+    names = tuple(data["axes"])
+    if not 1 <= len(names) <= 2:
+        raise ValueError("data['axes']: one or two geometry axes")
+    label = {n: f"{GEOMETRY_AXES[n][0]}" + (" (degrees)" if n == "probe_angle" else "")
+             for n in names}
+    if len(names) == 1:
+        x = _checks.array(data[names[0]], f"data[{names[0]!r}]", ndim=1, min_size=1)
+        fig = _new_figure((10.0, 4.0))
+        a, b = fig.subplots(1, 2)
+        for key, tex in (("xi_inf", r"$\xi_\infty$"), ("xi_best", r"$\xi_\infty$ best rotation"),
+                         ("log_negativity", r"$E_N$")):
+            a.errorbar(x, data[key], yerr=data[key + "_err"], marker="o", ms=3, capsize=2,
+                       label=tex)
+        a.axhline(1.0, color="k", lw=0.8, ls=":")
+        a.set_xlabel(label[names[0]])
+        a.set_ylabel("entanglement (Gaussian model)")
+        a.legend(frameon=False)
+        for key, tex in (("d", r"$d_I = N_I \bar\Gamma_{I,I}$"),
+                         ("d_II", r"$d_{II} = N_{II} \bar\Gamma_{II,II}$")):
+            b.errorbar(x, data[key], yerr=data[key + "_err"], marker="o", ms=3, capsize=2,
+                       label=tex)
+        b.set_xlabel(label[names[0]])
+        b.set_ylabel("optical depth")
+        b.legend(frameon=False)
+        for ax in (a, b):
+            if np.all(x > 0) and x.max() / x.min() > 20:
+                ax.set_xscale("log")
+        return fig
+    x = _checks.array(data[names[0]], f"data[{names[0]!r}]", ndim=1, min_size=2)
+    y = _checks.array(data[names[1]], f"data[{names[1]!r}]", ndim=1, min_size=2)
+    fig = _new_figure((13.0, 4.2))
+    axes = fig.subplots(1, 3, sharey=True)
+    X, Y = np.meshgrid(x, y, indexing="ij")
+    for ax, (key, title, edge) in zip(axes, (
+            ("xi_inf", r"$\xi_\infty$", 1.0), ("xi_best", r"$\xi_\infty$ best rotation", 1.0),
+            ("log_negativity", r"$E_N$", 0.0))):
+        Zv = np.ma.masked_invalid(np.asarray(data[key], dtype=float))
+        mesh = ax.pcolormesh(X, Y, Zv, shading="nearest",
+                             cmap="viridis" if key == "log_negativity" else "viridis_r")
+        fig.colorbar(mesh, ax=ax)
+        if np.nanmin(Zv) < edge < np.nanmax(Zv):
+            ax.contour(X, Y, Zv, [edge], colors="k", linewidths=1.0)
+        ax.set_title(title)
+        ax.set_xlabel(label[names[0]])
+    axes[0].set_ylabel(label[names[1]])
+    return fig

@@ -133,3 +133,85 @@ def test_transferred_rows_draw_independent_g_in(transferred):
     again = entanglement_map(TRANSFER_KL, TRANSFER_U, d=30.0, Z=1.5, gamma_add=5.0,
                              kL_transfer=100.0, seed=0)
     assert np.array_equal(again["g_in"], maps[0]["g_in"])
+
+
+# ----------------------------------------------------------------------------- geometry axes
+
+def _pair(kL, kR, N):
+    from lehmberg import Cloud, Geometry
+
+    return Geometry.of(Cloud(kL=kL, N=N), Cloud(kL=kL, centre=(0.0, 0.0, kR), N=N))
+
+
+def test_geometry_map_equals_the_kL_u_map_for_the_paper_clouds():
+    """Identical isotropic clouds along the probe, N chosen so that d = 30: the geometry map
+    over kR (rates → models_from_rates → entangle) equals entanglement_map's reference points
+    (another route: steady_state_batch at a fixed d)."""
+    from lehmberg import Geometry, rates
+    from lehmberg.entanglement_map import geometry_map
+
+    kL, u = 10.0, np.array([0.05, 0.3, 2.0])
+    N = 30.0 / rates(Geometry(kL), "reference").gamma_bar.real
+    g = geometry_map(_pair(kL, 50.0, N), {"kR": u * kL**2}, gamma_add=1.0, method="reference")
+    m = entanglement_map([kL], u, d=30.0, gamma_add=1.0)
+    assert np.allclose(g["d"], 30.0, rtol=1e-12)
+    np.testing.assert_allclose(g["xi_inf"], m["xi_inf"][0], rtol=1e-8)
+    np.testing.assert_allclose(g["xi_best"], m["xi_inf_best"][0], rtol=1e-8)
+    np.testing.assert_allclose(g["log_negativity"], m["log_negativity"][0], rtol=1e-7, atol=1e-10)
+
+
+def test_geometry_map_errors_cover_the_monte_carlo():
+    """Plane-wave rates (standard errors) against the deterministic reference: the propagated
+    errors of ξ cover the difference (|z| < 4 at every point, fixed seed)."""
+    from lehmberg import Cloud, Geometry
+    from lehmberg.entanglement_map import geometry_map
+
+    g = Geometry.of(Cloud(kL=(6, 6, 18), N=3e3), Cloud(kL=(6, 8, 18), centre=(0, 0, 40), N=2e3))
+    axes = {"aspect": [1.0, 3.0]}
+    mc = geometry_map(g, axes, gamma_add=1.0, method="planewave", rel_err=3e-3, seed=4)
+    ref = geometry_map(g, axes, gamma_add=1.0, method="reference")
+    assert np.all(mc["xi_inf_err"] > 0) and np.all(ref["xi_inf_err"] < 1e-8)
+    z = (mc["xi_inf"] - ref["xi_inf"]) / mc["xi_inf_err"]
+    assert np.all(np.abs(z) < 4), z
+    assert np.all(ref["d_II"] != ref["d"])  # clouds that differ: each its own optical depth
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"axes": {}}, "axes"), ({"axes": {"size": [1]}}, "unknown axis"),
+    ({"axes": {"aspect": [0.0]}}, "aspect"), ({"axes": {"aspect": [2.0]}, "Z": 0.5}, "Z"),
+    ({"axes": {"aspect": [2.0]}, "method": "magic"}, "method"),
+])
+def test_geometry_map_bad_input(kw, match):
+    from lehmberg.entanglement_map import geometry_map
+
+    with pytest.raises((TypeError, ValueError), match=match):
+        geometry_map(_pair(5.0, 40.0, 1e3), **kw)
+    with pytest.raises(ValueError, match="N is needed"):
+        geometry_map(_pair(5.0, 40.0, None), {"aspect": [2.0]})
+
+
+def test_geometry_map_command(tmp_path, cli):
+    xr = pytest.importorskip("xarray")
+    geo = tmp_path / "g.toml"
+    geo.write_text('[I]\nkL = [5, 5, 15]\nN = 2e3\n[II]\nkL = [5, 5, 15]\ncentre = [0, 0, 40]\n'
+                   'N = 1e3\n')
+    out, fig = tmp_path / "m.nc", tmp_path / "m.png"
+    status, text, err = cli("entangle-map", "--geometry", str(geo), "--axis", "aspect=1,3",
+                            "--axis", "kR=40,80", "--method", "reference", "--gamma-add", "1",
+                            "--out", str(out), "--fig", str(fig), "--json")
+    assert status == 0, err
+    ds = xr.open_dataset(out)
+    assert ds["xi_inf"].dims == ("aspect", "kR") and fig.exists() and fig.with_suffix(".pdf").exists()
+    assert json.loads(text)["points"] == 4 and "geometry" in ds.attrs
+    ds.close()
+    for extra, needle in ((["--kL", "1:3:3"], "argument --kL: not with --geometry"),
+                          (["--axis", "size=2"], "argument --axis: give NAME=LIST"),
+                          (["--axis", "aspect=-1"], "aspect"),
+                          ([], "argument --axis: give one or two")):
+        bad = tmp_path / "bad.nc"
+        status, _, err = cli("entangle-map", "--geometry", str(geo), *extra, "--out", str(bad),
+                             "--fig", str(tmp_path / "bad.png"))
+        assert status == 2 and needle in err and len(err.strip().splitlines()) == 1, err
+        assert not bad.exists()
+    status, _, err = cli("entangle-map", "--axis", "aspect=2", "--out", str(tmp_path / "b.nc"))
+    assert status == 2 and "only with --geometry" in err

@@ -1,5 +1,6 @@
 """``lehmberg entangle-map``: ξ_∞, ξ_best, E_N over k_L L and k_L R/(k_L L)² (SPEC §8)."""
 
+import json
 import math
 
 import numpy as np
@@ -16,11 +17,27 @@ def register(subparsers):
                     "netCDF-4 file and a figure (PNG and PDF) marking where the paper's assumptions "
                     "(c = 1, no collective Lamb shifts) hold, the room-temperature experiment and a "
                     "cold-cloud setup. See lehmberg.entanglement_map for how each point is computed.")
-    p.add_argument("--kL", default="1:1e5:40", metavar="START:STOP:NUM",
+    p.add_argument("--kL", default=None, metavar="START:STOP:NUM",
                    help="log-spaced k_L L grid (default 1:1e5:40)")
-    p.add_argument("--u", default="1e-3:10:40", metavar="START:STOP:NUM",
+    p.add_argument("--u", default=None, metavar="START:STOP:NUM",
                    help="log-spaced u = k_L R/(k_L L)^2 grid (default 1e-3:10:40)")
-    p.add_argument("--d", type=c.positive_float, default=30.0, help="optical depth (default 30, <= 1e8)")
+    p.add_argument("--d", type=c.positive_float, default=None,
+                   help="optical depth (default 30, <= 1e8)")
+    p.add_argument("--geometry", metavar="FILE.toml",
+                   help="instead of --kL/--u/--d/--p-hat: two clouds of their own with N each "
+                        "(docs/geometry.md), mapped over one or two --axis")
+    p.add_argument("--axis", action="append", metavar="NAME=LIST",
+                   help="with --geometry: a geometry axis, NAME one of kR, scale, aspect, waist, "
+                        "probe_angle; LIST as in lehmberg scan ('1,2,4', '1:10:10:log'); give "
+                        "one or two")
+    p.add_argument("--keep", default="volume", metavar="volume|area",
+                   help="with --axis aspect=...: keep each cloud's volume (default) or its "
+                        "transverse area")
+    p.add_argument("--method", default="auto", metavar="NAME",
+                   help="with --geometry: the estimator of the rates (as lehmberg rates; "
+                        "default auto)")
+    p.add_argument("--rel-err", type=c.positive_float, default=None,
+                   help="with --geometry: target relative error of each rate (Monte Carlo)")
     zg = p.add_mutually_exclusive_group()
     zg.add_argument("--Z", type=c.finite_float, default=1.5, help="sideband weight Z > 1 (default 1.5)")
     zg.add_argument("--optimize-Z", action="store_true", help="at each point the Z minimising ξ_best")
@@ -70,6 +87,16 @@ def run(args):
     from ..figures import entanglement_map as figure
     from ..io import new_dataset, put, write_outputs
 
+    if args.geometry is not None:
+        return _run_geometry(args)
+    for option in ("axis", "method", "rel_err"):
+        if getattr(args, option) not in (None, "auto"):
+            raise c.CLIError(f"argument --{option.replace('_', '-')}: only with --geometry")
+    if args.keep != "volume":
+        raise c.CLIError("argument --keep: only with --geometry")
+    args.kL = args.kL or "1:1e5:40"
+    args.u = args.u or "1e-3:10:40"
+    args.d = 30.0 if args.d is None else args.d
     kL = _grid(args.kL, "--kL")
     u = _grid(args.u, "--u")
     p_hat = c.p_hat(args.p_hat)
@@ -122,5 +149,96 @@ def run(args):
     else:
         print(f"{summary['computed']} of {summary['points']} points computed; ξ_∞ < 1 at "
               f"{summary['entangled_xi']}, ξ_best < 1 at {summary['entangled_xi_best']}")
+        print(f"wrote {args.out}, {fig_path}, {pdf}")
+    return 0
+
+
+def _axes(items):
+    """{name: values} of the --axis options (checked by Geometry.varied when used)."""
+    from ..entanglement_map import GEOMETRY_AXES
+    from ..scan.grid import GridError, parse_values
+
+    if not items or len(items) > 2:
+        raise c.CLIError("argument --axis: give one or two geometry axes with --geometry")
+    out = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or name not in GEOMETRY_AXES:
+            raise c.CLIError(f"argument --axis: give NAME=LIST with NAME one of "
+                             f"{', '.join(GEOMETRY_AXES)}, got {item!r}")
+        if name in out:
+            raise c.CLIError(f"argument --axis: {name} given twice")
+        try:
+            out[name] = parse_values(text, f"argument --axis {name}", allow_none=name == "waist")
+        except GridError as exc:
+            raise c.CLIError(str(exc)) from None
+        if len(out[name]) > 200:
+            raise c.CLIError(f"argument --axis: at most 200 values of {name}")
+    return out
+
+
+def _run_geometry(args):
+    """``entangle-map --geometry FILE --axis NAME=LIST``: the two-cloud Gaussian model over
+    geometry axes (:func:`lehmberg.entanglement_map.geometry_map`)."""
+    from ..entanglement_map import GEOMETRY_AXES, geometry_map
+    from ..figures import geometry_map as figure
+    from ..io import new_dataset, put, write_outputs
+
+    for option in ("kL", "u", "d"):
+        if getattr(args, option) is not None:
+            raise c.CLIError(f"argument --{option}: not with --geometry (the file gives the "
+                             "clouds and their N; vary them with --axis)")
+    if args.p_hat != ["1", "0", "0"]:
+        raise c.CLIError("argument --p-hat: not with --geometry (the file gives the dipole)")
+    axes = _axes(args.axis)
+    geo = c.read_geometry_file(args.geometry)
+    c.check_out(args, "--out", (".nc", ".h5"))
+    fig_path, pdf = c.check_figure(args)
+    with c.progress("entangle-map", "point") as progress:
+        try:
+            m = geometry_map(geo, axes, Z=args.Z, gamma_add=args.gamma_add, x=args.x,
+                             optimize_Z=args.optimize_Z, keep=args.keep, method=args.method,
+                             rel_err=args.rel_err, seed=args.seed, progress=progress)
+        except ValueError as exc:
+            raise c.CLIError(c.as_option(str(exc))) from None
+    names = m["axes"]
+    coords = {n: (m[n], GEOMETRY_AXES[n][0] + (" (0: none)" if n == "waist" else ""),
+                  GEOMETRY_AXES[n][1]) for n in names}
+    if "waist" in coords:
+        coords["waist"] = (np.nan_to_num(m["waist"], nan=0.0),) + coords["waist"][1:]
+    attrs = {"geometry": json.dumps(geo.as_dict(), sort_keys=True), "geometry_file": str(args.geometry),
+             "gamma_add": args.gamma_add, "x": args.x, "optimize_Z": bool(args.optimize_Z),
+             "Z_fixed": None if args.optimize_Z else args.Z, "aspect_at_fixed": args.keep,
+             "method": args.method, "rel_err": args.rel_err, "seed": args.seed,
+             "model": "two-cloud Gaussian model (SPEC 8, 9): k_XY = sqrt(N_X N_Y P_X P_Y) "
+                      "Gamma_bar_YX; d_X = N_X Gamma_bar_XX from each cloud's N"}
+    ds = new_dataset("Entanglement of two clouds of their own over geometry axes (Gaussian "
+                     "model)", c.command_line(args), attrs, coords)
+    dims = tuple(names)
+    kind = "error propagated from the rates' errors"
+    for key, long in (("xi_inf", "steady-state xi of the paper's quadratures (Eq. 3)"),
+                      ("xi_best", "steady-state xi at the best local rotation of cloud II"),
+                      ("log_negativity", "logarithmic negativity E_N (natural log)"),
+                      ("d", "optical depth of cloud I, N_I Gamma_bar_I,I"),
+                      ("d_II", "optical depth of cloud II, N_II Gamma_bar_II,II")):
+        put(ds, key, m[key], dims, long, "1", m[key + "_err"], kind)
+    put(ds, "Z", m["Z"], dims, "sideband weight Z", "1")
+    put(ds, "c", m["c"], dims, "c = Gamma_bar_I,II / sqrt(Gamma_bar_I,I Gamma_bar_II,II)", "1")
+    put(ds, "g_x", m["g_x"], dims, "g_x = G_bar_I,II / sqrt(Gamma_bar_I,I Gamma_bar_II,II)", "1")
+    put(ds, "g_in", m["g_in"], dims, "g_in = G_bar_I,I / Gamma_bar_I,I", "1")
+    put(ds, "g_in_II", m["g_in_II"], dims, "g_in_II = G_bar_II,II / Gamma_bar_II,II", "1")
+    ds["methods"] = (dims, m["methods"].astype(str), {"long_name": "estimators of the rates"})
+    fig = figure(m)
+    write_outputs({args.out: ds, fig_path: fig, pdf: fig}, args.force)
+    ok = np.isfinite(m["xi_inf"])
+    summary = {"points": int(ok.size), "entangled_xi": int(np.sum(m["xi_inf"][ok] < 1)),
+               "entangled_xi_best": int(np.sum(m["xi_best"][ok] < 1)),
+               "xi_inf_min": float(np.nanmin(m["xi_inf"])), "axes": list(names)}
+    if args.json:
+        c.print_json(summary)
+    else:
+        print(f"{summary['points']} points; ξ_∞ < 1 at {summary['entangled_xi']}, ξ_best < 1 at "
+              f"{summary['entangled_xi_best']}; smallest ξ_∞ {summary['xi_inf_min']:.4g}")
         print(f"wrote {args.out}, {fig_path}, {pdf}")
     return 0
