@@ -792,3 +792,45 @@ def geometry_map(data: Mapping) -> Figure:
         ax.set_xlabel(label[names[0]])
     axes[0].set_ylabel(label[names[1]])
     return fig
+
+
+def shapes(ds) -> Figure:
+    """The shape dependence of :func:`lehmberg.shapes.shape_dependence`: Γ_ij against the
+    leading law 3/(4A), the optical depth and ξ_∞ over the aspect ratio, for the cigar along
+    and across the probe and each dipole, with error bars.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The dataset of :func:`lehmberg.shapes.shape_dependence`.
+
+    Returns
+    -------
+    Figure
+        Three panels sharing the aspect-ratio axis (logarithmic).
+    """
+    a = _checks.array(ds["aspect"].values, "ds['aspect']", ndim=1, min_size=1)
+    fig = _new_figure((13.0, 4.2))
+    axes = fig.subplots(1, 3, sharex=True)
+    styles = {"along": "-", "across": "--"}
+    colors = {"x": "C0", "y": "C1", "sigma+": "C2"}
+    names = {"x": r"$\hat p = \hat x$", "y": r"$\hat p = \hat y$", "sigma+": r"$\sigma^+$"}
+    panels = (("leading_law_ratio", r"$\Gamma_{ij} \cdot 4A/3$ (1: the leading law)"),
+              ("d", r"optical depth $d = N\Gamma_{ij}$"),
+              ("xi_inf", r"$\xi_\infty$ (Gaussian model)"))
+    for ax, (key, title) in zip(axes, panels):
+        for o in ds["orientation"].values:
+            for p in ds["dipole"].values:
+                v = ds[key].sel(orientation=o, dipole=p).values
+                e = ds[key + "_err"].sel(orientation=o, dipole=p).values
+                ax.errorbar(a, v, yerr=e, ls=styles[str(o)], color=colors[str(p)], marker="o",
+                            ms=2.5, capsize=1.5, label=f"{o}, {names[str(p)]}")
+        ax.set_title(title)
+        ax.set_xlabel(r"aspect ratio $L_3/L_\perp$ at fixed volume"
+                      if ds.attrs.get("aspect_at_fixed") == "volume"
+                      else r"aspect ratio $L_3/L_\perp$ at fixed transverse area")
+        ax.set_xscale("log")
+    axes[0].axhline(1.0, color="k", lw=0.8, ls=":")
+    axes[2].axhline(1.0, color="k", lw=0.8, ls=":")
+    axes[0].legend(frameon=False, fontsize=7, ncol=2)
+    return fig

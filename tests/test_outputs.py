@@ -21,7 +21,11 @@ COMMANDS = {
     "entangle-gaussian": ["entangle", "--model", "gaussian", "--N", "4e3", "--kL", "10", "--kR", "30",
                           "--Z", "1.5", "--t", "0.1,1"],
     "validate": ["validate", "--quick", "--no-mc"],
+    "shapes": ["shapes", "--kL", "8", "--aspect", "1:3:2", "--kR", "80"],
+    "entangle-map-geometry": ["entangle-map", "--geometry", "{geometry}", "--axis", "aspect=1,2",
+                              "--method", "reference"],
 }
+GEOMETRY = '[I]\nkL = [4, 4, 12]\nN = 1e3\n[II]\nkL = [4, 5, 12]\ncentre = [0, 0, 30]\nN = 2e3\n'
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +33,13 @@ def outputs(tmp_path_factory):
     from lehmberg.cli import main
 
     d = tmp_path_factory.mktemp("outputs")
+    (d / "geometry.toml").write_text(GEOMETRY)
     files = {}
     for name, argv in COMMANDS.items():
         path = d / f"{name}.nc"
-        extra = ["--fig", str(d / f"{name}.png")] if argv[0] == "validate" else []
+        argv = [a.replace("{geometry}", str(d / "geometry.toml")) for a in argv]
+        extra = ["--fig", str(d / f"{name}.png")] if argv[0] in ("validate", "shapes",
+                                                                 "entangle-map") else []
         assert main(argv + ["--out", str(path)] + extra) == 0
         files[name] = path
     assert main(["figures", "--which", "3", "--outdir", str(d), "--data", "figures.nc"]) == 0
@@ -82,6 +89,7 @@ BASE = {
     "entangle": ["--d", "30", "--Z", "1.5"],
     "validate": ["--quick", "--no-mc"],
     "figures": ["--which", "3"],
+    "shapes": ["--kL", "8", "--aspect", "1:3:2", "--kR", "80"],
 }
 NEVER_VALID = ["nan", "inf", "-inf", "abc", ""]
 

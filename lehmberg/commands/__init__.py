@@ -16,6 +16,8 @@ COMMANDS = {
     "rates": ("rates", "position-averaged rates Γ_ij, G_ij, Γ̄, Ḡ inside a cloud and between two"),
     "reference": ("reference", "quadrature reference Γ_ij, G_ij, Γ̄, Ḡ of Gaussian clouds (no "
                                "sampling)"),
+    "shapes": ("shapes", "Γ_ij, d and ξ of two cigars against their aspect ratio, along and "
+                         "across the probe (netCDF + figure)"),
     "scan": ("scan", "grid scan of rates through lehmberg.rates (in-process or on Dask), "
                      "resumable netCDF-4"),
     "validate": ("validate", "check Appendix B: k_L L scan, inter-cloud scan, Monte Carlo; HDF5 + "
