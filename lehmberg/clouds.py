@@ -33,6 +33,7 @@ result's ``notes`` say so and give the raw snapshot mean.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -104,6 +105,31 @@ def _threads():
     return max(1, numba.get_num_threads())
 
 
+def _cost_inputs(gp):
+    """The paper's cost-model inputs that bound a general pair of clouds (conservatively):
+    per cloud (shape, k_L L of the extent, k_L L of the density), and k_L R.
+
+    The structure engine's grids and direction rule grow with the extent of the drawn clouds in
+    the probe frame, Ḡ's short part with their density.  A Gaussian of sizes L_i has per-axis
+    standard deviation at most max L_i/√2 in every direction: the paper's Gaussian of size
+    max L_i bounds its extent, the one of size (L₁L₂L₃)^{1/3} has its peak density.  A box or
+    cylinder lies in the ball of its circumscribed diameter D (√ΣL_i², √(L₁² + L₃²)), so the
+    paper's cube of side D bounds its extent in any orientation, the cube of its volume has its
+    density.  k_L R is the distance of the centres (the models depend on it through the
+    clouds' overlap only)."""
+    out = []
+    for c in gp.clouds:
+        L = np.asarray(c.L, dtype=np.float64)
+        if c.shape == "gaussian":
+            out.append(("gaussian", float(L.max()), float(np.prod(L)) ** (1.0 / 3.0)))
+        else:
+            D = float(np.linalg.norm(L)) if c.shape == "box" else math.hypot(L[0], L[2])
+            out.append(("cube", D, c.volume ** (1.0 / 3.0)))
+    kR = None if gp.which == "intra" else float(np.linalg.norm(gp.clouds[0].center
+                                                                - gp.clouds[1].center))
+    return out, kR
+
+
 def plan(geometry, atoms: int = DEFAULT_ATOMS, replicas: int = DEFAULT_REPLICAS, *,
          engine: str = "auto", with_g: bool | None = None, near_radius: float = 1.0,
          max_memory: float | None = None, max_seconds: float | None = None) -> CloudPlan:
@@ -165,17 +191,43 @@ def plan(geometry, atoms: int = DEFAULT_ATOMS, replicas: int = DEFAULT_REPLICAS,
     scale = _FITTED_THREADS / _threads()
     limit_s = (_checks.CLOUD_SECONDS_MAX if max_seconds is None else
                _checks.number(max_seconds, "max_seconds", 0.0, lo_open=True))
-    kL, kR, shape = geometry.kL, geometry.kR, geometry.shape
-    inter = kR is not None
     has_nufft = structure.ENGINE == "finufft"
     if engine == "structure" and not has_nufft:
         raise ValueError("engine: 'structure' needs finufft, which is not importable here")
     candidates = [e for e in ENGINES if engine in ("auto", e) and (e == "pairs" or has_nufft)]
+    g_known, note = True, ""
+    if geometry.paper:
+        inter = geometry.kR is not None
+        inputs, n_dip = [(geometry.shape, geometry.kL, geometry.kL)], 1
+        kR = geometry.kR
+    else:  # every check of the general path before any work (waist on a box, Ḡ's near law)
+        from .average import general_pair
+
+        g_known = with_g is not False
+        try:
+            gp = general_pair(geometry, g_known, near_radius)
+        except ValueError as exc:
+            if with_g is not None or not str(exc).startswith("with_g"):
+                raise
+            gp, g_known = general_pair(geometry, False, near_radius), False
+            note = "; Ḡ not computed (its near law is not known for these clouds)"
+        inter = gp.which == "inter"
+        inputs, kR = _cost_inputs(gp)
+        n_dip = len(gp.frame_dipoles())
     options = []
     for e in candidates:
-        g_on = (e == "pairs" or inter) if with_g is None else bool(with_g)
-        t = replicas * scale * structure.predicted_seconds(e, kL, kR, atoms, shape, g_on)
-        m = structure.estimate_memory(atoms, kL, kR, shape, e, g_on)
+        g_on = ((e == "pairs" or inter) and g_known) if with_g is None else bool(with_g)
+        t = m = 0.0
+        for shape, kL_extent, kL_density in inputs:
+            t_gamma = structure.predicted_seconds(e, kL_extent, kR, atoms, shape, False)
+            t_g = 0.0
+            if g_on:  # Ḡ's part at the larger of the extent's and the density's prediction
+                t_g = max(structure.predicted_seconds(e, L, kR, atoms, shape, True)
+                          - structure.predicted_seconds(e, L, kR, atoms, shape, False)
+                          for L in (kL_extent, kL_density))
+            t = max(t, n_dip * replicas * scale * (t_gamma + t_g))
+            m = max(m, *(structure.estimate_memory(atoms, L, kR, shape, e, g_on)
+                         for L in (kL_extent, kL_density)))
         options.append((e, g_on, float(t), int(m)))
     fits = [o for o in options if o[3] <= limit_mem]
     if not fits:
@@ -196,6 +248,10 @@ def plan(geometry, atoms: int = DEFAULT_ATOMS, replicas: int = DEFAULT_REPLICAS,
         others = ", ".join(f"{o[0]} {o[2]:.2g} s" + ("" if o[3] <= limit_mem else " (memory)")
                            for o in options if o[0] != e)
         reason = f"predicted fastest: {e} {t:.2g} s against {others}"
+    if not geometry.paper:
+        reason += ("; cost of clouds of their own: the paper's model at each cloud's largest "
+                   "extent (its density for Ḡ's short part)"
+                   + (", twice for a complex dipole" if n_dip == 2 else "") + note)
     return CloudPlan(engine=e, with_g=g_on, atoms=atoms, replicas=replicas,
                      near_radius=near_radius, seconds=t, nbytes=m,
                      alternatives=tuple((o[0], o[2], o[3]) for o in options), reason=reason)
@@ -250,6 +306,8 @@ def cloud_rates(geometry, cloud_plan: CloudPlan | None = None, *, seed: int = 0,
     elif not isinstance(cloud_plan, CloudPlan):
         raise TypeError(f"cloud_plan must be a CloudPlan, got {type(cloud_plan).__name__}")
     seed = _checks.integer(seed, "seed", 0, _checks.SEED_MAX)
+    if not geometry.paper:
+        return _general_cloud_rates(geometry, cloud_plan, seed, progress)
     p = None if geometry.p_hat is None else np.asarray(geometry.p_hat)
     clouds = geometry.clouds()
     which = geometry.pair
@@ -276,12 +334,79 @@ def cloud_rates(geometry, cloud_plan: CloudPlan | None = None, *, seed: int = 0,
         vals[r] = [sg.real / npairs, sg.imag / npairs, far.real, far.imag]
         if progress is not None:
             progress(r + 1, R)
+    return _result(vals, raw, R * npairs, cloud_plan, e_near, which == "intra")
+
+
+def _result(vals, raw, n, cloud_plan, e_near, intra, eta=None):
     notes = [f"engine: {cloud_plan.label()}"]
-    if g_on:
+    if cloud_plan.with_g:
         m = complex(raw.mean())
-        notes.append(f"Ḡ: pairs closer than {r_near:g}/k_L enter through their exact expectation "
-                     f"{e_near.real:.6g}{e_near.imag:+.6g}j; their sampled 1/r³ shifts have infinite "
-                     f"variance, so the raw snapshot mean ({m.real:.6g}{m.imag:+.6g}j) has no honest "
-                     "standard error")
-    est = Rates.from_rows(vals, R * npairs, "clouds", notes=tuple(notes))
-    return est if g_on else est.without_g(which == "intra")
+        notes.append(f"Ḡ: pairs closer than {cloud_plan.near_radius:g}/k_L enter through their "
+                     f"exact expectation {e_near.real:.6g}{e_near.imag:+.6g}j; their sampled 1/r³ "
+                     f"shifts have infinite variance, so the raw snapshot mean "
+                     f"({m.real:.6g}{m.imag:+.6g}j) has no honest standard error")
+    kw = {} if eta is None else {"eta": eta}
+    est = Rates.from_rows(vals, n, "clouds", notes=tuple(notes), **kw)
+    return est if cloud_plan.with_g else est.without_g(intra)
+
+
+def _general_cloud_rates(geometry, cloud_plan, seed, progress):
+    """Realised clouds of any geometry (SPEC §9): the module docstring's estimator on the
+    clouds as they are, with the probe amplitudes u_i as per-atom weights, positions turned
+    into the probe frame (k̂ → ẑ) and a complex dipole p̂ = a + ib as
+    |a|² S(â) + |b|² S(b̂) (every kernel is linear in Re(p̂p̂†)) on the same positions."""
+    from sampling import probe_weight
+
+    from . import structure
+    from .average import general_pair
+    from .near import near_expectation
+    from .pairsum import fast_pair_sum
+
+    g_on, eng = cloud_plan.with_g, cloud_plan.engine
+    N, R, r_near = cloud_plan.atoms, cloud_plan.replicas, cloud_plan.near_radius
+    gp = general_pair(geometry, g_on, r_near)
+    intra = gp.which == "intra"
+    e_near = 0j
+    if g_on:
+        e_near = gp.pref * near_expectation(gp.law, gp.p_hat, r_near, k_hat=gp.k_hat)
+        if intra:
+            e_near = complex(e_near.real, 0.0)
+    dipoles = gp.frame_dipoles()
+    turn = not np.array_equal(gp.frame, np.eye(3))
+    npairs = N * (N - 1) if intra else N * N
+    scale = 1.0 / (npairs * gp.norm)
+    vals = np.empty((R, 4))
+    raw = np.empty(R, dtype=np.complex128)
+    for r in range(R):
+        rng = make_rng(seed, STREAMS["clouds"][gp.which], 1, r)
+        pos = [c.sample(N, rng) for c in gp.clouds]
+        w = [None if wst is None else probe_weight(x, c.center, gp.k_hat, wst)
+             for x, c, wst in zip(pos, gp.clouds, gp.waists)]
+        if turn:
+            pos = [np.ascontiguousarray(x @ gp.frame.T) for x in pos]
+        a, wa = pos[0], w[0]
+        b, wb = (None, None) if intra else (pos[1], w[1])
+        sg = sG = near = 0j
+        for wt, d in dipoles:
+            if eng == "pairs":
+                g1, G1, _ = fast_pair_sum(a.T, None if b is None else b.T, d, wa=wa, wb=wb)
+                n1 = structure.near_pair_sum(a, b, d, r_near, wa=wa, wb=wb)[0] if g_on else 0j
+            else:
+                g1 = structure.gamma_pair_sum(a, b, d, wa=wa, wb=wb)
+                G1 = n1 = 0j
+                if g_on:
+                    G1, n1, _ = structure.g_pair_sum(a, b, d, tol=structure.G_TOL,
+                                                     near_radius=r_near, wa=wa, wb=wb)
+            sg += wt * g1
+            sG += wt * G1
+            near += wt * n1
+        far = (sG - near) * scale + e_near if g_on else complex("nan")
+        raw[r] = sG * scale if g_on else complex("nan")
+        vals[r] = [sg.real * scale, 0.0 if intra else sg.imag * scale, far.real,
+                   0.0 if intra else far.imag]
+        if progress is not None:
+            progress(r + 1, R)
+    eta = None
+    if gp.has_waist:
+        eta = gp.eta if len(gp.eta) == 2 else (gp.eta[0], gp.eta[0])
+    return _result(vals, raw, R * npairs, cloud_plan, e_near, intra, eta)

@@ -16,6 +16,11 @@ Estimators (SPEC §4; measurements in ``docs/estimators.md`` and ``benchmarks/``
     Realised clouds (``atoms`` per cloud, ``replicas`` snapshots): the pair sums one
     snapshot of an experiment sees, with errors from the replica scatter.
 
+Every estimator takes the paper's set-up (``Geometry(kL=…, kR=…)``); clouds of their own
+(``Geometry.of``, SPEC §9) are taken by ``reference`` (Gaussian clouds), ``planewave`` (Γ̄ of
+every shape, Ḡ of Gaussians), ``pairs`` and ``clouds`` (every shape, waists of Gaussian clouds,
+any probe, complex dipoles; Ḡ where the law of r_i − r_j near 0 is known).
+
 ``method="auto"`` picks, per quantity, the cheapest estimator that delivers it:
 
 * ``atoms`` given: ``clouds``;
@@ -23,6 +28,8 @@ Estimators (SPEC §4; measurements in ``docs/estimators.md`` and ``benchmarks/``
   evaluations (about half a second), else ``planewave``;
 * cube clouds: Γ̄ from ``planewave``, Ḡ from ``pairs`` (the plane waves have no Ḡ for
   cubes), combined into Γ_ij = Re Γ̄ − Im Ḡ with independent errors added in quadrature.
+* clouds of their own: ``clouds`` with ``atoms``, else ``reference`` for Gaussian clouds and
+  ``planewave`` (Γ̄) for boxes and cylinders.
 
 ``Rates.methods`` says which estimator produced which quantity.
 """
@@ -328,26 +335,77 @@ def plan_cost(geometry, method="auto", samples=None, atoms=None, replicas=None, 
                 with_g=with_g, clouds=cloud_plan, evaluations=n)
 
 
+def _proxy(geometry):
+    """The paper's geometry whose Monte-Carlo cost model (``_sigma``) stands for a general one:
+    the largest size of the clouds, the distance of their centres, and the direction of the
+    separation relative to the probe (its component along k̂ is what the Fresnel parameter takes)."""
+    import math
+
+    I, II = geometry.I, geometry.II
+    kL = max(max(c.kL) for c in (I, II) if c is not None)
+    if II is None:
+        return Geometry(kL=kL)
+    m = np.asarray(II.centre) - np.asarray(I.centre)
+    R = float(np.linalg.norm(m))
+    if R == 0.0:
+        return Geometry(kL=kL, kR=0.0)
+    along = float(m @ np.asarray(geometry.probe)) / R
+    return Geometry(kL=kL, kR=min(R, _checks.KR_MAX),
+                    R_dir=(math.sqrt(max(0.0, 1.0 - along * along)), 0.0, along))
+
+
 def _plan_general(geometry, method, samples, rel_err, seed, atoms, replicas, with_g):
-    """The plan of a geometry other than the paper's: Gaussian clouds by the direction-integral
-    reference (:mod:`lehmberg.anisotropic`), every shape's Γ̄ (and Ḡ of Gaussians) by plane
-    waves (:func:`lehmberg.planewave.general_rates`); pairs and realised clouds do not cover
-    it yet."""
+    """The plan of a geometry other than the paper's (SPEC §9).
+
+    * ``reference``: Gaussian clouds, the direction-integral reference (:mod:`lehmberg.anisotropic`);
+    * ``planewave``: every shape's Γ̄ (and Ḡ of Gaussians), :func:`lehmberg.planewave.general_rates`;
+    * ``pairs``: independent pairs of any geometry, :func:`lehmberg.average.pair_rates` (Ḡ where
+      the law of r near 0 is known: :func:`lehmberg.near.difference_law`);
+    * ``clouds``: realised clouds of any geometry (:func:`lehmberg.clouds.cloud_rates`), the
+      engine by predicted cost (:func:`lehmberg.clouds.plan`).
+
+    ``auto``: realised clouds with ``atoms``; otherwise the reference for Gaussian clouds and the
+    plane waves (Γ̄) for boxes and cylinders."""
+    from . import clouds
+    from .average import general_pair
+
     gaussian = all(c.shape == "gaussian" for c in (geometry.I, geometry.II) if c is not None)
-    if atoms is not None or method in ("pairs", "clouds"):
-        raise ValueError(f"method: {method!r} covers the paper's set-up only so far; clouds of "
-                         "their own are computed by 'reference' (Gaussian) or 'planewave'")
     if method == "reference" and not gaussian:
-        raise ValueError("method 'reference' covers Gaussian clouds only; use 'auto' or "
-                         "'planewave' for boxes and cylinders")
-    m = method if method != "auto" else ("reference" if gaussian else "planewave")
-    reason = ("chosen by the caller" if method != "auto" else
-              "Gaussian clouds of their own: direction-integral reference (lehmberg.anisotropic)"
-              if gaussian else "boxes or cylinders of their own: plane waves (Γ̄; no Ḡ yet)")
-    if with_g and m == "planewave" and not gaussian:
-        raise ValueError("with_g: the plane waves have no Ḡ of boxes and cylinders yet")
+        raise ValueError("method 'reference' covers Gaussian clouds only; use 'auto', "
+                         "'planewave', 'pairs' or 'clouds' for boxes and cylinders")
+    if method == "planewave" and atoms is not None:
+        raise ValueError("atoms/replicas: the plane waves have no realised clouds of their own; "
+                         "use method 'clouds'")
+    if method != "auto":
+        m, reason = method, "chosen by the caller"
+    elif atoms is not None:
+        m, reason = "clouds", "realised clouds: exact pair sums over the atoms of each snapshot"
+    elif gaussian:
+        m, reason = "reference", ("Gaussian clouds of their own: direction-integral reference "
+                                  "(lehmberg.anisotropic)")
+    else:
+        m, reason = "planewave", "boxes or cylinders of their own: plane waves (Γ̄; no Ḡ)"
+    cloud_plan = None
+    if m == "clouds":
+        atoms = DEFAULT_ATOMS if atoms is None else atoms
+        replicas = DEFAULT_REPLICAS if replicas is None else replicas
+        cloud_plan = clouds.plan(geometry, atoms, replicas, with_g=with_g)
+        reason = f"{reason}; engine {cloud_plan.engine} ({cloud_plan.reason})"
+    elif m == "pairs":
+        try:  # every check before any work: a waist on a box, Ḡ's law near r = 0
+            general_pair(geometry, with_g is not False)
+        except ValueError as exc:
+            if with_g is not None or not str(exc).startswith("with_g"):
+                raise
+            general_pair(geometry, False)
+            with_g = False
+            reason += "; Ḡ not computed (the law of r_i − r_j near 0 is not known for these clouds)"
+    elif with_g and m == "planewave" and not gaussian:
+        raise ValueError("with_g: the plane waves have no Ḡ of boxes and cylinders; use method "
+                         "'pairs' or 'clouds'")
     return Plan(geometry=geometry, method=method, gamma=m, g=m, reason=reason, samples=samples,
-                rel_err=rel_err, seed=seed, with_g=with_g)
+                rel_err=rel_err, seed=seed, atoms=atoms, replicas=replicas, with_g=with_g,
+                clouds=cloud_plan)
 
 
 def rates(geometry: Geometry, method: str = "auto", *, samples: int | None = None,
@@ -449,14 +507,17 @@ def _run(method, plan, progress):
             progress(1, 1)
         return est
     if method == "pairs":
-        from .average import default_batch_size, mc_rates
+        from .average import default_batch_size, mc_rates, pair_rates
 
         batch = None
         if rel_err is not None:  # batches (and the default cap) from the predicted need
-            need = (_sigma("pairs", g) / rel_err) ** 2
+            need = (_sigma("pairs", g if g.paper else _proxy(g)) / rel_err) ** 2
             if samples is None:
                 samples = int(min(_checks.SAMPLES_MAX, max(DEFAULT_SAMPLES, 4 * need)))
             batch = default_batch_size(min(samples, 2 * need))
+        if not g.paper:
+            return pair_rates(g, samples or DEFAULT_SAMPLES, rel_err, seed, batch, progress,
+                              with_g=plan.with_g is not False)
         return mc_rates(g.kL, kR, g.R_dir, g.p_hat, g.shape, samples or DEFAULT_SAMPLES, rel_err,
                         seed, progress, batch_size=batch)
     if method == "clouds":
