@@ -71,7 +71,7 @@ from ._jit import function, loop, sincos
 from .result import Rates, RowStats
 
 __all__ = ["planewave_rates", "sample_directions", "gamma_integrand",
-           "g_integrand", "snapshot_pair_mean", "general_rates", "GeneralSampler"]
+           "g_integrand", "snapshot_pair_mean", "general_rates", "GeneralSampler", "FrameCloud"]
 
 
 _TWO_PI3 = (2.0 * math.pi) ** 3
@@ -531,6 +531,11 @@ class _FrameCloud:
             if n3 > _COMPONENT_TINY:
                 out.append(("cauchy2", np.stack([D2 * v, 0.5 * self.L[2] * a3p])))
         return out
+
+
+#: One cloud in the probe frame: its characteristic-function factor and local laws (the one
+#: implementation of φ for Gaussians, boxes and cylinders; lehmberg.uniform_g uses it too).
+FrameCloud = _FrameCloud
 
 
 class GeneralSampler:
