@@ -174,3 +174,39 @@ def test_fast_kernel_at_least_8x_naive_throughput():
     tf = best(lambda: fast_pair_sum(a, b))
     tn = best(lambda: naive_pair_sum(a, b))
     assert tn / tf >= 8.0, tn / tf
+
+
+@pytest.mark.parametrize("kR", [None, 3.0])
+def test_weighted_pair_sums_equal_the_weighted_brute_force(kR):
+    """wa, wb (the probe amplitudes of a waist) multiply each pair's term: against the NumPy sum
+    of wa_i wb_j e^{i(z_i−z_j)} (γ, g); weights 1 give the unweighted sums bit for bit."""
+    a, b = _positions(4.0, kR or 0.0, 150, 7)
+    rng = np.random.default_rng(8)
+    wa, wb = rng.random(a.shape[1]), rng.random(b.shape[1])
+    same = kR is None
+    bb = a if same else b
+    r = (a[:, :, None] - bb[:, None, :]).transpose(1, 2, 0).reshape(-1, 3)
+    w = (wa[:, None] * (wa if same else wb)[None, :]).ravel()
+    if same:
+        keep = ~np.eye(a.shape[1], dtype=bool).ravel()
+        r, w = r[keep], w[keep]
+    ph = w * np.exp(1j * r[:, 2])
+    p = (0.0, 0.6, 0.8)
+    want = np.sum(ph * gamma_kernel(r, p)), np.sum(ph * g_kernel(r, p))
+    got = fast_pair_sum(a, None if same else b, p, wa=wa, wb=None if same else wb)
+    scale_g = np.sum(np.abs(w * g_kernel(r, p)))
+    assert abs(got[0] - want[0]) <= 1e-13 * r.shape[0]
+    assert abs(got[1] - want[1]) <= 1e-13 * scale_g
+    ones = fast_pair_sum(a, None if same else b, p, wa=np.ones(a.shape[1]),
+                         wb=None if same else np.ones(b.shape[1]))
+    assert ones == fast_pair_sum(a, None if same else b, p)
+
+
+def test_weights_are_checked():
+    a = np.zeros((3, 4)) + np.arange(4.0)
+    with pytest.raises(ValueError, match="^wa"):
+        fast_pair_sum(a, wa=[1.0, -1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="^wb"):
+        fast_pair_sum(a, a + 10, wb=[1.0, 1.0])
+    with pytest.raises(ValueError, match="^wb"):
+        fast_pair_sum(a, wb=np.ones(4))
