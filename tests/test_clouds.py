@@ -110,3 +110,37 @@ def test_cli_with_g_prints_g_bar_of_realised_clouds():
                           capture_output=True, text=True, check=True).stdout
     assert "structure factors" in text and "not computed" in text
     assert not re.search(r"\bnan\b", text, re.IGNORECASE)
+
+
+# --- clouds of their own (SPEC §9) ---------------------------------------------------------------
+
+def test_clouds_of_their_own_plan_once_and_run_that_plan(monkeypatch):
+    """A general geometry goes through the same CloudPlan: checked by the face, run as checked."""
+    from lehmberg import Cloud
+
+    geo = Geometry.of(Cloud(kL=(3, 3, 8), waist=4.0), Cloud(kL=(3, 4, 5), centre=(0, 1, 20)),
+                      probe=(0, 0.6, 0.8), p_hat=(1, 1j, 0))
+    plan = plan_cost(geo, "clouds", atoms=500, replicas=4)
+    assert plan.clouds.with_g   # between clouds Γ_ij needs Ḡ
+    assert "twice for a complex dipole" in plan.clouds.reason
+    seen = []
+
+    def fake(geometry, cloud_plan, *, seed, progress):
+        seen.append(cloud_plan)
+        raise RuntimeError("stop before the work")
+
+    monkeypatch.setattr(clouds, "cloud_rates", fake)
+    with pytest.raises(RuntimeError, match="stop"):
+        lehmberg.rates(geo, "clouds", atoms=500, replicas=4)
+    assert seen == [plan.clouds]
+
+
+def test_realised_clouds_of_their_own_report_eta_and_the_engine():
+    from lehmberg import Cloud
+
+    geo = Geometry.of(Cloud(kL=(2, 3, 4), waist=2.5))
+    ref = lehmberg.rates(geo, "reference")
+    est = clouds.cloud_rates(geo, atoms=100, replicas=8, seed=3)
+    assert est.eta == pytest.approx(ref.eta, rel=1e-12)
+    assert est.notes[0] == "engine: fast pair kernel" and est.methods["G_ij"] == "clouds"
+    agree(est.Gamma_ij, est.Gamma_ij_err, ref.Gamma_ij)
