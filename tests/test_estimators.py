@@ -178,3 +178,33 @@ def test_the_cost_models_can_tell_the_methods_apart():
     pw = rates(geo, "planewave", rel_err=3e-2, samples=5 * 10**5, seed=2)
     pairs = rates(geo, "pairs", rel_err=3e-2, seed=2)
     assert pairs.target_met and pw.n_samples > 50 * pairs.n_samples
+
+
+# --- clouds of their own (SPEC §9) ---------------------------------------------------------------
+
+def test_pairs_of_clouds_of_their_own_stop_at_the_target_and_agree():
+    from lehmberg import Cloud
+
+    geo = Geometry.of(Cloud(kL=(2, 2, 6), axes=[[0, 0, 1], [0, 1, 0], [-1, 0, 0]]),
+                      probe=(0, 0.6, 0.8), p_hat=(1, 1j, 0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = rates(geo, "pairs", rel_err=0.01, seed=3)
+    ref = rates(geo, "reference")
+    assert est.target_met and est.rel_err() <= 0.01 and est.n_samples < 10**6
+    agree(est.Gamma_ij, est.Gamma_ij_err, ref.Gamma_ij)
+    alone = rates(geo, "pairs", samples=4096, with_g=False)
+    assert math.isnan(alone.g_bar.real) and alone.Gamma_ij == alone.gamma_bar.real
+
+
+@pytest.mark.parametrize("method, atoms, expected", [
+    ("auto", None, ("reference", "reference")), ("auto", 100, ("clouds", "clouds")),
+    ("pairs", None, ("pairs", "pairs")), ("clouds", None, ("clouds", "clouds")),
+])
+def test_plans_of_clouds_of_their_own(method, atoms, expected):
+    from lehmberg import Cloud
+
+    plan = plan_cost(Geometry.of(Cloud(kL=(2, 3, 4)), probe=(1, 0, 0)), method, atoms=atoms)
+    assert (plan.gamma, plan.g) == expected
+    if "clouds" in expected:
+        assert plan.clouds is not None and plan.atoms == (atoms or 1000)
