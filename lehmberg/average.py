@@ -57,7 +57,7 @@ import numpy as np
 from sampling import STREAMS, CovarianceGaussianCloud, TwoClouds, make_cloud, make_rng
 
 from ._checks import DEFAULT_SAMPLES, MIN_BATCHES, SAMPLES_MAX, SAMPLES_MIN, unit_vector
-from ._jit import kernel, loop
+from ._jit import function, kernel, loop
 from .kernels import combine, radial
 from .result import Rates, RowStats
 
@@ -166,27 +166,44 @@ def _sample(rx, ry, rz, px, py, pz, code, mx, my, mz, scale, inv_a2):
     return a0, a1, a2, a3
 
 
+@kernel
+def _chunk_sum(r, lo, hi, px, py, pz, code, mx, my, mz, scale, inv_a2):
+    """Sum of F̂ over the rows lo..hi−1 of r."""
+    s0 = s1 = s2 = s3 = 0.0
+    for i in range(lo, hi):
+        a0, a1, a2, a3 = _sample(r[i, 0], r[i, 1], r[i, 2], px, py, pz, code, mx, my, mz, scale,
+                                 inv_a2)
+        s0 += a0
+        s1 += a1
+        s2 += a2
+        s3 += a3
+    return s0, s1, s2, s3
+
+
 @loop
 def _chunk_sums(r, px, py, pz, code, mx, my, mz, scale, inv_a2, nchunks):
     """Sums of F̂ over ``nchunks`` fixed contiguous chunks of the rows of r: shape (nchunks, 4)."""
     n = r.shape[0]
     out = np.zeros((nchunks, 4))
     for c in nb.prange(nchunks):
-        lo = c * n // nchunks
-        hi = (c + 1) * n // nchunks
-        s0 = s1 = s2 = s3 = 0.0
-        for i in range(lo, hi):
-            a0, a1, a2, a3 = _sample(r[i, 0], r[i, 1], r[i, 2], px, py, pz, code, mx, my, mz, scale,
-                                     inv_a2)
-            s0 += a0
-            s1 += a1
-            s2 += a2
-            s3 += a3
-        out[c, 0] = s0
-        out[c, 1] = s1
-        out[c, 2] = s2
-        out[c, 3] = s3
+        out[c, 0], out[c, 1], out[c, 2], out[c, 3] = _chunk_sum(
+            r, c * n // nchunks, (c + 1) * n // nchunks, px, py, pz, code, mx, my, mz, scale, inv_a2)
     return out
+
+
+@function
+def _chunk_sums_serial(r, px, py, pz, code, mx, my, mz, scale, inv_a2, nchunks):
+    """:func:`_chunk_sums` on one thread (the same chunks, the same numbers)."""
+    n = r.shape[0]
+    out = np.zeros((nchunks, 4))
+    for c in range(nchunks):
+        out[c, 0], out[c, 1], out[c, 2], out[c, 3] = _chunk_sum(
+            r, c * n // nchunks, (c + 1) * n // nchunks, px, py, pz, code, mx, my, mz, scale, inv_a2)
+    return out
+
+
+#: Below this many samples a batch runs on one thread (waking the threads costs more).
+_SERIAL_MAX = 2**12
 
 
 @loop
@@ -283,7 +300,8 @@ def estimate_pairs(clouds, which="intra", p_hat=(1.0, 0.0, 0.0), samples=10**6, 
     for b in range(nbatches):
         rng = make_rng(seed, stream, b)
         r = clouds.sample_pairs(batch, rng, which)
-        sums = _chunk_sums(r, p[0], p[1], p[2], *params, _NCHUNKS)
+        run = _chunk_sums_serial if batch <= _SERIAL_MAX else _chunk_sums
+        sums = run(r, p[0], p[1], p[2], *params, _NCHUNKS)
         means.append(sums.sum(axis=0) / batch)
         stats.add(means[-1])
         if progress is not None:
@@ -469,42 +487,61 @@ def general_pair(geometry, with_g: bool = True, near_radius: float = 1.0) -> Gen
                        frame=probe_frame(k), p_hat=geometry.p_hat, law=law)
 
 
+@kernel
+def _general_chunk(r, lo, hi, ax, ay, az, bx, by, bz, dip, intra, near2):
+    """Sums over rows lo..hi−1 of r (probe-frame separations) of (Re, Im) e^{iz}γ and
+    (Re, Im) e^{iz}g·1(|r| >= near); s = (a·r̂)² + (b·r̂)²; ``intra``: cos z only."""
+    s0 = s1 = s2 = s3 = 0.0
+    for i in range(lo, hi):
+        x = r[i, 0]
+        y = r[i, 1]
+        z = r[i, 2]
+        r2 = x * x + y * y + z * z
+        ra, rb, rc, rd = radial(math.sqrt(r2))
+        if dip:
+            pa = ax * x + ay * y + az * z
+            pb = bx * x + by * y + bz * z
+            s = min(1.0, (pa * pa + pb * pb) / r2)
+            gam, gg = combine(ra, rb, rc, rd, s)
+        else:
+            gam, gg = 1.5 * ra, -1.5 * rc
+        if r2 < near2:
+            gg = 0.0
+        cz = math.cos(z)
+        sz = 0.0 if intra else math.sin(z)
+        s0 += cz * gam
+        s1 += sz * gam
+        s2 += cz * gg
+        s3 += sz * gg
+    return s0, s1, s2, s3
+
+
 @loop
 def _general_sums(r, ax, ay, az, bx, by, bz, dip, intra, near2, nchunks):
-    """Chunk sums of (Re, Im) e^{iz}γ and (Re, Im) e^{iz}g·1(|r| >= near) over the rows of r
-    (probe-frame separations; s = (a·r̂)² + (b·r̂)²; ``intra``: cos z only).  Shape (nchunks, 4)."""
+    """Chunk sums of :func:`_general_chunk` over fixed contiguous chunks: shape (nchunks, 4)."""
     n = r.shape[0]
     out = np.zeros((nchunks, 4))
     for c in nb.prange(nchunks):
-        lo = c * n // nchunks
-        hi = (c + 1) * n // nchunks
-        s0 = s1 = s2 = s3 = 0.0
-        for i in range(lo, hi):
-            x = r[i, 0]
-            y = r[i, 1]
-            z = r[i, 2]
-            r2 = x * x + y * y + z * z
-            ra, rb, rc, rd = radial(math.sqrt(r2))
-            if dip:
-                pa = ax * x + ay * y + az * z
-                pb = bx * x + by * y + bz * z
-                s = min(1.0, (pa * pa + pb * pb) / r2)
-                gam, gg = combine(ra, rb, rc, rd, s)
-            else:
-                gam, gg = 1.5 * ra, -1.5 * rc
-            if r2 < near2:
-                gg = 0.0
-            cz = math.cos(z)
-            sz = 0.0 if intra else math.sin(z)
-            s0 += cz * gam
-            s1 += sz * gam
-            s2 += cz * gg
-            s3 += sz * gg
-        out[c, 0] = s0
-        out[c, 1] = s1
-        out[c, 2] = s2
-        out[c, 3] = s3
+        out[c, 0], out[c, 1], out[c, 2], out[c, 3] = _general_chunk(
+            r, c * n // nchunks, (c + 1) * n // nchunks, ax, ay, az, bx, by, bz, dip, intra, near2)
     return out
+
+
+@function
+def _general_sums_serial(r, ax, ay, az, bx, by, bz, dip, intra, near2, nchunks):
+    """:func:`_general_sums` on one thread (the same chunks, the same numbers): small batches
+    do not pay for waking the threads."""
+    n = r.shape[0]
+    out = np.zeros((nchunks, 4))
+    for c in range(nchunks):
+        out[c, 0], out[c, 1], out[c, 2], out[c, 3] = _general_chunk(
+            r, c * n // nchunks, (c + 1) * n // nchunks, ax, ay, az, bx, by, bz, dip, intra, near2)
+    return out
+
+
+#: Below this many samples a batch of :func:`pair_rates` runs on one thread (a general sample
+#: costs about a quarter of a symmetrised one).
+_GENERAL_SERIAL_MAX = 2**14
 
 
 def general_separations(gp: GeneralPair, n: int, rng) -> np.ndarray:
@@ -600,7 +637,8 @@ def pair_rates(geometry, samples: int = DEFAULT_SAMPLES, rel_err: float | None =
     target_met = None
     for bi in range(nbatches):
         r = general_separations(gp, batch, make_rng(seed, stream, 1, bi))
-        sums = _general_sums(r, *dips, intra, near2, _NCHUNKS).sum(axis=0) * (pref / batch)
+        run = _general_sums_serial if batch <= _GENERAL_SERIAL_MAX else _general_sums
+        sums = run(r, *dips, intra, near2, _NCHUNKS).sum(axis=0) * (pref / batch)
         row = [sums[0], sums[1], sums[2] + e_near.real, sums[3] + e_near.imag]
         rows.append(row)
         stats.add(row)
