@@ -175,3 +175,17 @@ def test_asymptote_correction_resolved_at_kL_10():
     est = estimate_pairs(TwoClouds("gaussian", 10.0), samples=2 * 10**8, seed=8)
     ga, _ = radial_intra(10.0, 0.0)
     _agree(est.Gamma_ij, est.Gamma_ij_err, ga)
+
+
+def test_one_thread_and_the_threads_give_the_same_numbers():
+    """Small batches run on one thread: the same fixed chunks, so the same numbers bit for bit."""
+    from lehmberg.average import (_chunk_sums, _chunk_sums_serial, _general_sums,
+                                  _general_sums_serial)
+
+    r = np.random.default_rng(3).normal(size=(3000, 3)) * 2.0
+    for args in [(1.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 2.0, 0.0, 64),
+                 (0.0, 0.6, 0.8, 1, 0.3, 0.0, 1.0, 6.0, 0.2, 64)]:
+        assert np.array_equal(_chunk_sums(r, *args), _chunk_sums_serial(r, *args))
+    for args in [(0.6, 0.0, 0.0, 0.0, 0.8, 0.0, 1, False, 1.0, 64),
+                 (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, True, 0.0, 64)]:
+        assert np.array_equal(_general_sums(r, *args), _general_sums_serial(r, *args))
