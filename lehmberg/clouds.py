@@ -11,6 +11,19 @@ else i in I, j in II), with one of two engines:
   (:func:`lehmberg.structure.gamma_pair_sum`, O(N) plus a grid that grows like (k_L L)³),
   Ḡ (when asked for) by the Ewald split of :func:`lehmberg.structure.g_pair_sum`.
 
+Clouds of their own (``Geometry.of``, SPEC §9) run the same way: each replica draws the
+clouds as they are (``sampling.make_cloud``: Gaussians of any covariance, boxes, cylinders;
+stream ``make_rng(seed, STREAMS["clouds"][pair], 1, r)``), the probe amplitudes
+u_i = exp(−ρ⊥²/w²) of a waist are per-atom weights of both engines (pair means
+Σ u_i u_j e^{ik̂·r_ij}(γ, g)/(n_pairs √(E_X[u²]E_Y[u²])), E[u²] in closed form for Gaussians:
+unbiased, no ratio of sampled means), the positions are turned into the probe frame (k̂ → ẑ;
+rates are rotation invariant) and a complex dipole p̂ = a + ib is |a|² S(â) + |b|² S(b̂) on the
+same positions (every kernel is linear in Re(p̂p̂†)).  Ḡ's near pairs enter through the exact
+expectation of their law (:func:`lehmberg.near.difference_law`).  The cost models, fitted to
+the paper's clouds, are applied conservatively: at each cloud's largest extent in any
+orientation, Ḡ's short part also at its peak density, twice for a complex dipole
+(``_cost_inputs``).
+
 The decision is made once, by :func:`plan`: which engine, whether Ḡ is computed, the
 predicted time of all replicas and the predicted peak memory
 (:func:`lehmberg.structure.predicted_seconds`, :func:`lehmberg.structure.estimate_memory`).
