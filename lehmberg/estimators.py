@@ -155,6 +155,8 @@ def choose_method(geometry: Geometry, atoms: int | None = None,
     * Gaussian clouds: the quadrature reference (exact to ~1e-10) when it costs at most
       ``REFERENCE_AUTO_MAX`` evaluations and, with ``rel_err``, is predicted at most 2× slower
       than that Monte Carlo (:func:`predicted_seconds`).
+    * Clouds of their own (SPEC §9): realised clouds with ``atoms``, else the direction-integral
+      reference for Gaussian clouds and the plane waves (Γ̄) for boxes and cylinders.
 
     Parameters
     ----------
@@ -185,6 +187,8 @@ def choose_method(geometry: Geometry, atoms: int | None = None,
     """
     from .reference import cost
 
+    if not geometry.paper:
+        return _general_auto(geometry, atoms)
     if atoms is not None:
         return "clouds", "clouds", "realised clouds: exact pair sums over the atoms of each snapshot"
     u = _fresnel(geometry)
@@ -354,6 +358,16 @@ def _proxy(geometry):
                     R_dir=(math.sqrt(max(0.0, 1.0 - along * along)), 0.0, along))
 
 
+def _general_auto(geometry, atoms):
+    """``auto`` for clouds of their own: (Γ̄'s method, Ḡ's method, reason)."""
+    if atoms is not None:
+        return "clouds", "clouds", "realised clouds: exact pair sums over the atoms of each snapshot"
+    if all(c.shape == "gaussian" for c in (geometry.I, geometry.II) if c is not None):
+        return "reference", "reference", ("Gaussian clouds of their own: direction-integral "
+                                          "reference (lehmberg.anisotropic)")
+    return "planewave", "planewave", "boxes or cylinders of their own: plane waves (Γ̄; no Ḡ)"
+
+
 def _plan_general(geometry, method, samples, rel_err, seed, atoms, replicas, with_g):
     """The plan of a geometry other than the paper's (SPEC §9).
 
@@ -378,13 +392,8 @@ def _plan_general(geometry, method, samples, rel_err, seed, atoms, replicas, wit
                          "use method 'clouds'")
     if method != "auto":
         m, reason = method, "chosen by the caller"
-    elif atoms is not None:
-        m, reason = "clouds", "realised clouds: exact pair sums over the atoms of each snapshot"
-    elif gaussian:
-        m, reason = "reference", ("Gaussian clouds of their own: direction-integral reference "
-                                  "(lehmberg.anisotropic)")
     else:
-        m, reason = "planewave", "boxes or cylinders of their own: plane waves (Γ̄; no Ḡ)"
+        m, _, reason = _general_auto(geometry, atoms)
     cloud_plan = None
     if m == "clouds":
         atoms = DEFAULT_ATOMS if atoms is None else atoms
