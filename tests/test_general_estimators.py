@@ -169,24 +169,40 @@ def test_pairs_error_bars_are_honest_over_seeds():
         assert abs(np.mean(zs)) <= 4.0 / math.sqrt(16), (q, zs)
 
 
-def test_pairs_error_bars_of_boxes_are_honest_over_seeds():
-    """Boxes: Γ̄ against the plane waves (a tight run), Ḡ of the paper's cube (a box law with
-    kinks, offset) against a long run of the paper's symmetrised pairs; 16 seeds as above."""
+def _honest(values, errors, ref, ref_err, lo, hi):
+    """Error bars of runs over seeds against a reference that has its own error: the spread of
+    the z-scores (v − ref)/err (the reference's error shifts them all alike, which leaves the
+    spread alone) within [lo, hi], and the mean of the runs agrees with the reference within
+    their combined standard errors."""
+    v, e = np.asarray(values), np.asarray(errors)
+    assert lo <= z_scores_std(list((v - ref) / e)) <= hi
+    agree(float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size)), ref, ref_err)
+
+
+def _box_runs(n_seeds, samples, batch, first):
+    """Γ̄ of two boxes (against the plane waves) and Ḡ of an offset cube (a box law with kinks
+    in the near ball, against the paper's symmetrised pairs): values and errors per seed."""
     boxes = UNIFORM["boxes with common axes"]
+    cube = Geometry(2.0, 1.5, R_dir=(0.6, 0.0, 0.8), shape="cube")
+    out = {"G": ([], []), "g": ([], [])}
+    for s in range(n_seeds):
+        e = pair_rates(boxes, samples=samples, seed=first + s, batch_size=batch, with_g=False)
+        out["G"][0].append(e.gamma_bar.real)
+        out["G"][1].append(e.gamma_bar_err.real)
+        c = pair_rates(cube, samples=samples, seed=first + 1000 + s, batch_size=batch)
+        out["g"][0].append(c.g_bar.real)
+        out["g"][1].append(c.g_bar_err.real)
+    return boxes, out
+
+
+def test_pairs_error_bars_of_boxes_are_honest_over_seeds():
+    """Boxes, 16 seeds: spread bounds as above."""
+    boxes, runs = _box_runs(16, 2**13, 256, 300)
     pw = general_rates(boxes.I, boxes.II, k_hat=boxes.probe, p_hat=boxes.p_hat, rel_err=0.001,
                        seed=7)
-    cube = Geometry(2.0, 1.5, R_dir=(0.6, 0.0, 0.8), shape="cube")
     sym = mc_rates(2.0, 1.5, (0.6, 0.0, 0.8), shape="cube", samples=2**21, seed=8)
-    zG, zg = [], []
-    for s in range(16):
-        e = pair_rates(boxes, samples=2**13, seed=300 + s, batch_size=256, with_g=False)
-        zG.append((e.gamma_bar.real - pw.gamma_bar.real)
-                  / math.hypot(e.gamma_bar_err.real, pw.gamma_bar_err.real))
-        c = pair_rates(cube, samples=2**13, seed=400 + s, batch_size=256)
-        zg.append((c.g_bar.real - sym.g_bar.real) / math.hypot(c.g_bar_err.real, sym.g_bar_err.real))
-    for zs in (zG, zg):
-        assert 0.55 <= z_scores_std(zs) <= 1.45, zs
-        assert abs(np.mean(zs)) <= 4.0 / math.sqrt(16), zs
+    _honest(*runs["G"], pw.gamma_bar.real, pw.gamma_bar_err.real, 0.55, 1.45)
+    _honest(*runs["g"], sym.g_bar.real, sym.g_bar_err.real, 0.55, 1.45)
 
 
 @pytest.mark.slow
@@ -206,21 +222,12 @@ def test_pairs_error_bars_over_many_seeds(name):
 
 @pytest.mark.slow
 def test_pairs_error_bars_of_boxes_over_many_seeds():
-    boxes = UNIFORM["boxes with common axes"]
+    boxes, runs = _box_runs(200, 2**14, 512, 3000)
     pw = general_rates(boxes.I, boxes.II, k_hat=boxes.probe, p_hat=boxes.p_hat, rel_err=3e-4,
                        seed=7)
-    cube = Geometry(2.0, 1.5, R_dir=(0.6, 0.0, 0.8), shape="cube")
     sym = mc_rates(2.0, 1.5, (0.6, 0.0, 0.8), shape="cube", samples=2**24, seed=8)
-    zG, zg = [], []
-    for s in range(200):
-        e = pair_rates(boxes, samples=2**14, seed=3000 + s, batch_size=512, with_g=False)
-        zG.append((e.gamma_bar.real - pw.gamma_bar.real)
-                  / math.hypot(e.gamma_bar_err.real, pw.gamma_bar_err.real))
-        c = pair_rates(cube, samples=2**14, seed=4000 + s, batch_size=512)
-        zg.append((c.g_bar.real - sym.g_bar.real) / math.hypot(c.g_bar_err.real, sym.g_bar_err.real))
-    for zs in (zG, zg):
-        assert 0.85 <= z_scores_std(zs) <= 1.15, z_scores_std(zs)
-        assert abs(np.mean(zs)) <= 4.0 / math.sqrt(200)
+    _honest(*runs["G"], pw.gamma_bar.real, pw.gamma_bar_err.real, 0.85, 1.15)
+    _honest(*runs["g"], sym.g_bar.real, sym.g_bar_err.real, 0.85, 1.15)
 
 
 # ----------------------------------------------------------------------------- realised clouds
