@@ -931,9 +931,6 @@ def _cheb_eval(c, x):
     return c[0] + x * b1 - b2
 
 
-_BUF = 512  # pairs gathered per block before the vectorised evaluation
-
-
 @kernel(fast=True)
 def _g_full(dx, dy, dz, px, py, pz, dip):
     """(g, s = (p̂·r̂)², r²) at separation d, units of Γ (dip = 0: no dipole factor)."""
@@ -948,112 +945,206 @@ def _g_full(dx, dy, dz, px, py, pz, dip):
 
 
 @kernel(fast=True)
-def _flush(n, buf, px, py, pz, dip, inv_T, c0, c1, c2, rn2, short):
-    """Evaluate the n gathered pairs (branch-free loops over the block, so LLVM vectorises
-    them): returns the g_s sum (Re, Im) and the near g sum (Re, Im) of the block.  Rows of
-    ``buf``: separation x, y, z, e^{i(z_i−z_j)} (Re, Im), then scratch."""
-    bx, by, bz, bwr, bwi = buf[0], buf[1], buf[2], buf[3], buf[4]
-    gsx, gsy, gx, tx, t0, t1, t2 = buf[5], buf[6], buf[7], buf[8], buf[9], buf[10], buf[11]
-    s0 = s1 = s2 = s3 = 0.0
-    for k in range(n):
-        r2 = bx[k] * bx[k] + by[k] * by[k] + bz[k] * bz[k]
-        tx[k] = min(2.0 * r2 * inv_T - 1.0, 1.0)
+def _g_r2(r2, pr, dip):
+    """g at a separation of squared length r2 with p̂·r = pr (units of Γ; dip = 0: no dipole factor)."""
+    r = math.sqrt(r2)
+    inv_r = 1.0 / r
+    s = pr * pr / r2
+    sx, cx = sincos(r)
+    return 1.5 * (-(1.0 - s) * cx * inv_r + (dip - 3.0 * s) * (sx + cx * inv_r) * inv_r * inv_r)
+
+
+#: Degree of the polynomial pieces of the short part's screening functions (8 coefficients).
+_DEG = 7
+_STRIDE = 2 * (_DEG + 1)  # coefficients per piece: P_U, P_V
+_BUF = 2048  # pairs of one atom compacted before their vectorised evaluation
+_RUN = 256  # candidates per vectorised distance pass
+
+
+def _short_table(a, r_c, dip):
+    """(table, pieces): g_s on [0, r_c] as r⁻³ times two piecewise polynomials.
+
+    With h(r) = e^{ir} erfc(r/a + ia/2) (so that G_s = Re h / r) and q(r) = (2/(a√π))
+    e^{a²/4 − r²/a²}: φ = Re h, φ' = −χ with χ = Im h + q, and φ'' = −φ + r ϖ with
+    ϖ = 2q/a².  Then the dipole kernel of §2 applied to G_s = φ/r is
+
+        g_s = −(3/2) (P_U + s P_V) / r³,   s = (p̂·r̂)²,
+        P_U = r²φ − d (rχ + φ),   P_V = −r²φ + r³ϖ + 3(rχ + φ)
+
+    (d = 1; without the dipole factor d = 0 and s = 0, g_s = −(3/2) φ/r), both entire: no
+    sine, cosine or series per pair, and P_U(0) = −d gives g's 1/r³ near field exactly.
+    [0, r_c] is cut into ``pieces`` equal parts, each with the degree-``_DEG`` interpolants
+    of P_U, P_V at its Chebyshev points (monomials in v ∈ [−1, 1]); ``pieces`` doubles from
+    8 until they match to 4e-15 of the largest |P| on a 4× finer grid, or stop improving
+    (SciPy's erfc floor, ~5e-15 at a = 4).  ``table`` (flat, ``_STRIDE`` per piece) holds the
+    coefficients of P_U, then P_V, in increasing degree."""
+    from scipy.special import erfc
+
+    def funcs(r):
+        h = np.exp(1j * r) * erfc(r / a + 0.5j * a)
+        q = (2.0 / (a * math.sqrt(math.pi))) * np.exp(a * a / 4.0 - (r / a) ** 2)
+        phi, chi, w = h.real, h.imag + q, 2.0 * q / (a * a)
+        return np.stack([r * r * phi - dip * (r * chi + phi),
+                         -r * r * phi + r**3 * w + 3.0 * (r * chi + phi)], axis=1)  # (len(r), 2)
+
+    k = np.arange(_DEG + 1)
+    v = np.cos(math.pi * (k + 0.5) / (_DEG + 1))
+    V = np.vander(v, _DEG + 1, increasing=True)
+    vt = np.linspace(-1.0, 1.0, 4 * (_DEG + 1) + 1)
+    Vt = np.vander(vt, _DEG + 1, increasing=True)
+    scale = np.abs(funcs(np.linspace(0.0, r_c, 2001))).max()
+    best = None
+    for n in (8, 16, 32, 64, 128, 256):
+        m = np.arange(n)[:, None]
+        coef = np.linalg.solve(V, funcs(((m + 0.5 * (v + 1.0)) * (r_c / n)).ravel())
+                               .reshape(n, _DEG + 1, 2))  # (n, deg+1, 2)
+        test = funcs(((m + 0.5 * (vt + 1.0)) * (r_c / n)).ravel()).reshape(n, -1, 2)
+        err = float(np.abs(np.einsum("tq,nqf->ntf", Vt, coef) - test).max() / scale)
+        table = np.ascontiguousarray(coef.transpose(0, 2, 1)).ravel()  # piece, function, degree
+        if best is not None and err > 0.5 * best[2]:
+            break  # at the floor of the functions themselves
+        best = (table, n, err)
+        if err <= 4e-15:
+            break
+    return best[0], best[1]
+
+
+@kernel(fast=True)
+def _flush(n, idx, r2c, prc, nidx, cb, sb, dip, tab, pieces, scale, rn2, short):
+    """Evaluate the n compacted pairs (i, idx[k]) of one atom i (r2c: their r², prc:
+    p̂·r): returns Σ (cb − i sb) g_s (Re, Im, with ``short``) and Σ (cb − i sb) g over
+    the pairs with r² < rn2 (Re, Im) and their number.  The g_s loop is branch-free
+    (vectorised, the polynomial pieces of :func:`_short_table`); g (a sincos each) is
+    evaluated only for the near pairs, compacted first."""
+    s0 = s1 = 0.0
     if short:
-        # Clenshaw sums of the three series, the block innermost
         for k in range(n):
-            t0[k] = 0.0
-            t1[k] = 0.0
-            t2[k] = 0.0
-            gsx[k] = 0.0
-            gsy[k] = 0.0
-            gx[k] = 0.0
-        for c, acc_b1, acc_b2 in ((c0, t0, gsx), (c1, t1, gsy), (c2, t2, gx)):
-            for m in range(c.shape[0] - 1, 0, -1):
-                cm = c[m]
-                for k in range(n):
-                    b1 = acc_b1[k]
-                    acc_b1[k] = cm + 2.0 * tx[k] * b1 - acc_b2[k]
-                    acc_b2[k] = b1
-            for k in range(n):
-                acc_b1[k] = c[0] + tx[k] * acc_b1[k] - acc_b2[k]
-    for k in range(n):
-        g, s, r2 = _g_full(bx[k], by[k], bz[k], px, py, pz, dip)
-        if short:
-            gs = g + 1.5 * (t0[k] + dip * (2.0 * t1[k] + 4.0 * s * r2 * t2[k]))
-            s0 += bwr[k] * gs
-            s1 += bwi[k] * gs
-        m = 1.0 if r2 < rn2 else 0.0
-        s2 += m * bwr[k] * g
-        s3 += m * bwi[k] * g
-    return s0, s1, s2, s3
+            j = idx[k]
+            r2 = r2c[k]
+            r = math.sqrt(r2)
+            inv_r = 1.0 / r
+            pr = prc[k]
+            s = pr * pr * (inv_r * inv_r)
+            u = r * scale
+            m = min(int(u), pieces - 1)
+            v = 2.0 * (u - m) - 1.0
+            b = m * _STRIDE
+            fu = tab[b + _DEG]
+            fv = tab[b + 2 * _DEG + 1]
+            for q in range(_DEG - 1, -1, -1):
+                fu = fu * v + tab[b + q]
+                fv = fv * v + tab[b + _DEG + 1 + q]
+            gs = -1.5 * (fu + s * fv) * (inv_r * inv_r * inv_r)
+            s0 += cb[j] * gs
+            s1 += sb[j] * gs
+        nn = 0
+        for k in range(n):  # branch-free compaction of the near pairs
+            nidx[nn] = k
+            nn += 1 if r2c[k] < rn2 else 0
+    else:
+        nn = n
+        for k in range(n):
+            nidx[k] = k
+    s2 = s3 = 0.0
+    for kk in range(nn):
+        k = nidx[kk]
+        j = idx[k]
+        g = _g_r2(r2c[k], prc[k], dip)
+        s2 += cb[j] * g
+        s3 += sb[j] * g
+    return s0, s1, s2, s3, nn
 
 
 @loop(fast=True)
-def _short_sum(xa, ya, za, ca, sa, cell_a, xb, yb, zb, cb, sb, starts, dims, same,
-               rc2, rn2, px, py, pz, dip, inv_T, c0, c1, c2, short):
-    """Σ over pairs with r < r_c of e^{i(z_i−z_j)} g_s and over r < r_n of e^{i(z_i−z_j)} g.
+def _short_sum(xa, ya, za, ca, sa, cell_a, xb, yb, zb, cb, sb, starts, dims, cols,
+               same, rcut2, rn2, px, py, pz, dip, tab, pieces, scale, short):
+    """Σ over pairs with r² < rcut2 of e^{i(z_i−z_j)} g_s and over r² < rn2 of e^{i(z_i−z_j)} g.
 
     b's atoms are sorted by cell (``starts``: CSR offsets over the dims[0]·dims[1]·dims[2]
-    cells), ``cell_a`` holds the (ix, iy, iz) cell of each atom of a in b's grid.  ``same``:
-    a is b (pairs j > i only, conjugates added by the caller); ``short`` False: the near
-    sum alone (g_s not evaluated).  The pairs within the cut are gathered into blocks and
-    evaluated by branch-free loops (vectorised).  Fixed chunks over a: the result does not
-    depend on the thread count.  Returns (nch, 5): Re, Im of the g_s sum, Re, Im of the
-    near g sum and the number of near pairs.
+    cells, z fastest), ``cell_a`` holds the (ix, iy, iz) cell of each atom of a in b's grid,
+    ``cols`` the stencil: rows (ox, oy, oz) of the columns of cells, from iz − oz to iz + oz,
+    that can hold a partner of an atom in cell (ix, iy, iz) (cells smaller than the cut, so
+    the stencil is nearly a ball).  ``same``: a is b (pairs j > i only, conjugates added by
+    the caller); ``short`` False: the near sum alone (rcut2 = rn2, g_s not evaluated).  Per
+    atom i: the squared distances (and p̂·r, from the differences, exact for close pairs) of
+    each run of candidates in one vectorised pass, the indices of those within the cut
+    compacted without a branch, then :func:`_flush`.  ca, sa, cb, sb: the (weighted) phases
+    cos z, sin z.  Fixed chunks over a: the
+    result does not depend on the thread count.  Returns (_NCH, 5): Re, Im of the g_s sum,
+    Re, Im of the near g sum and the number of near pairs.
     """
     n = xa.shape[0]
     out = np.zeros((_NCH, 5))
     nx, ny, nz = dims[0], dims[1], dims[2]
-    rcut2 = rc2 if short else rn2
+    ncol = cols.shape[0]
     for ch in nb.prange(_NCH):
-        buf = np.empty((12, _BUF))
-        bx, by, bz, bwr, bwi = buf[0], buf[1], buf[2], buf[3], buf[4]
+        idx = np.empty(_BUF, dtype=np.int64)
+        nidx = np.empty(_BUF, dtype=np.int64)
+        r2c = np.empty(_BUF)
+        prc = np.empty(_BUF)
+        d2 = np.empty(_RUN)
+        dp = np.empty(_RUN)
         lo = ch * n // _NCH
         hi = (ch + 1) * n // _NCH
         t0 = t1 = t2 = t3 = t4 = 0.0
-        nbuf = 0
         for i in range(lo, hi):
             ix, iy, iz = cell_a[0, i], cell_a[1, i], cell_a[2, i]
-            zlo = max(iz - 1, 0)
-            zhi = min(iz + 1, nz - 1)
-            if zlo > zhi:
-                continue
-            for jx in range(max(ix - 1, 0), min(ix + 2, nx)):
-                for jy in range(max(iy - 1, 0), min(iy + 2, ny)):
-                    row = (jx * ny + jy) * nz
-                    j0 = starts[row + zlo]
-                    j1 = starts[row + zhi + 1]
-                    if same:
-                        j0 = max(j0, i + 1)
-                    for j in range(j0, j1):
-                        dx = xa[i] - xb[j]
-                        dy = ya[i] - yb[j]
-                        dz = za[i] - zb[j]
-                        r2 = dx * dx + dy * dy + dz * dz
-                        if r2 < rcut2:
-                            bx[nbuf] = dx
-                            by[nbuf] = dy
-                            bz[nbuf] = dz
-                            # e^{i(z_i − z_j)}
-                            bwr[nbuf] = ca[i] * cb[j] + sa[i] * sb[j]
-                            bwi[nbuf] = sa[i] * cb[j] - ca[i] * sb[j]
-                            nbuf += 1
-                            if r2 < rn2:
-                                t4 += 1.0
-                            if nbuf == _BUF:
-                                s0, s1, s2, s3 = _flush(nbuf, buf, px, py, pz, dip, inv_T,
-                                                        c0, c1, c2, rn2, short)
-                                t0 += s0
-                                t1 += s1
-                                t2 += s2
-                                t3 += s3
-                                nbuf = 0
-        if nbuf > 0:
-            s0, s1, s2, s3 = _flush(nbuf, buf, px, py, pz, dip, inv_T, c0, c1, c2, rn2, short)
-            t0 += s0
-            t1 += s1
-            t2 += s2
-            t3 += s3
+            xi, yi, zi = xa[i], ya[i], za[i]
+            a0 = a1 = a2 = a3 = 0.0
+            cnt = 0
+            nbuf = 0
+            for c in range(ncol):
+                jx = ix + cols[c, 0]
+                jy = iy + cols[c, 1]
+                if jx < 0 or jx >= nx or jy < 0 or jy >= ny:
+                    continue
+                zlo = max(iz - cols[c, 2], 0)
+                zhi = min(iz + cols[c, 2], nz - 1)
+                if zlo > zhi:
+                    continue
+                row = (jx * ny + jy) * nz
+                j0 = starts[row + zlo]
+                j1 = starts[row + zhi + 1]
+                if same:
+                    j0 = max(j0, i + 1)
+                while j0 < j1:
+                    if nbuf > _BUF - _RUN:
+                        s0, s1, s2, s3, nn = _flush(nbuf, idx, r2c, prc, nidx, cb, sb, dip,
+                                                    tab, pieces, scale, rn2, short)
+                        a0 += s0
+                        a1 += s1
+                        a2 += s2
+                        a3 += s3
+                        cnt += nn
+                        nbuf = 0
+                    m = min(j1 - j0, _RUN)
+                    xs, ys, zs = xb[j0:j0 + m], yb[j0:j0 + m], zb[j0:j0 + m]
+                    for k in range(m):
+                        dx = xi - xs[k]
+                        dy = yi - ys[k]
+                        dz = zi - zs[k]
+                        d2[k] = dx * dx + dy * dy + dz * dz
+                        dp[k] = px * dx + py * dy + pz * dz
+                    for k in range(m):
+                        idx[nbuf] = j0 + k
+                        r2c[nbuf] = d2[k]
+                        prc[nbuf] = dp[k]
+                        nbuf += 1 if d2[k] < rcut2 else 0
+                    j0 += m
+            if nbuf > 0:
+                s0, s1, s2, s3, nn = _flush(nbuf, idx, r2c, prc, nidx, cb, sb, dip,
+                                            tab, pieces, scale, rn2, short)
+                a0 += s0
+                a1 += s1
+                a2 += s2
+                a3 += s3
+                cnt += nn
+            # e^{iz_i} Σ_j e^{−iz_j} (·)
+            t0 += ca[i] * a0 + sa[i] * a1
+            t1 += sa[i] * a0 - ca[i] * a1
+            t2 += ca[i] * a2 + sa[i] * a3
+            t3 += sa[i] * a2 - ca[i] * a3
+            t4 += cnt
         out[ch, 0] = t0
         out[ch, 1] = t1
         out[ch, 2] = t2
@@ -1154,8 +1245,32 @@ def _grid(pos, h, lo, dims):
     return idx
 
 
-def _short_part(pa, pb, p, split, r_near, wa=None, wb=None):
-    """(S_short, S_near, n_near) with the cell list (cell side >= r_c, at most ~2N cells).
+#: Most cells per cut length of the short part's cell list, and the atoms a cell should
+#: hold (N = 10⁵ … 10⁶ at k_L L = 10: 5 cells per r_c, 1.4× faster than 1 and flat beyond).
+_CELLS_PER_CUT = 6
+_CELL_ATOMS = 8.0
+
+
+def _stencil(h, cut):
+    """Columns (ox, oy, oz) of the cells (ix + ox, iy + oy, iz − oz … iz + oz) whose nearest
+    point can lie within ``cut`` of a point in cell (ix, iy, iz) (cells of side h)."""
+    reach = int(math.ceil(cut / h - 1e-12))
+    rows = []
+    for ox in range(-reach, reach + 1):
+        for oy in range(-reach, reach + 1):
+            gap2 = (max(abs(ox) - 1, 0) ** 2 + max(abs(oy) - 1, 0) ** 2) * h * h
+            if gap2 >= cut * cut:
+                continue
+            oz = 0
+            while oz < reach and gap2 + (oz * h) ** 2 < cut * cut:
+                oz += 1
+            rows.append((ox, oy, oz))
+    return np.array(rows, dtype=np.int64).reshape(-1, 3), reach
+
+
+def _short_part(pa, pb, p, split, r_near, wa=None, wb=None, cells_per_cut=None):
+    """(S_short, S_near, n_near) with the cell list (cells of side cut/``_CELLS_PER_CUT``
+    where the density fills them, at most ~2N cells; stencil: the cells within the cut).
 
     ``split`` None: the near sum alone (S_short = 0).  Weights (None: 1) multiply the
     phase factors e^{±iz}."""
@@ -1164,23 +1279,32 @@ def _short_part(pa, pb, p, split, r_near, wa=None, wb=None):
     lo = pbb.min(axis=1)
     ext = pbb.max(axis=1) - lo
     short = split is not None
-    if not short:
-        split = _Split(1.0, max(r_near, 1e-300), 0.0, np.zeros(1), np.zeros(1), np.zeros(1))
-    h = max(split.r_c, r_near)
+    cut = split.r_c if short else max(r_near, 1e-300)
     n_b = pbb.shape[1]
+    if cells_per_cut is None:
+        # cells of ~_CELL_ATOMS atoms (n̄ the density an atom sees): candidates within
+        # (1 + √3/per)³ of the ball of the cut instead of 27 balls' volume / (4π/3)
+        dens = _mean_density(pbb)
+        per = int(min(_CELLS_PER_CUT, max(1.0, cut * (dens / _CELL_ATOMS) ** (1.0 / 3.0))))
+    else:
+        per = int(cells_per_cut)
+    h = cut / per
     while np.prod(np.floor(ext / h) + 1) > 2 * n_b + 64:
         h *= 1.25
+    cols, reach = _stencil(h, cut)
     dims = (np.floor(ext / h) + 1).astype(np.int64)
     cell_b = _grid(pbb, h, lo, dims)
     lin = (cell_b[0] * dims[1] + cell_b[1]) * dims[2] + cell_b[2]
     order = np.argsort(lin, kind="stable")
     starts = np.searchsorted(lin[order], np.arange(int(np.prod(dims)) + 1)).astype(np.int64)
+    del lin
     xb, yb, zb = (np.ascontiguousarray(pbb[d, order]) for d in range(3))
     cb, sb = np.cos(zb), np.sin(zb)
     wbb = wa if same else wb
     if wbb is not None:
         cb *= wbb[order]
         sb *= wbb[order]
+    px, py, pz, dip = (0.0, 0.0, 0.0, 0.0) if p is None else (float(p[0]), float(p[1]), float(p[2]), 1.0)
     if same:
         xa, ya, za, ca, sa = xb, yb, zb, cb, sb
         cell_a = np.ascontiguousarray(cell_b[:, order])
@@ -1191,13 +1315,17 @@ def _short_part(pa, pb, p, split, r_near, wa=None, wb=None):
             ca *= wa
             sa *= wa
         cell_a = np.ascontiguousarray(np.floor((pa - lo[:, None]) / h).astype(np.int64))
-        # atoms of a outside b's grid: park them two cells away (no neighbours) when far
+        # atoms of a outside b's grid: park them beyond the stencil's reach when far
         for d in range(3):
-            np.clip(cell_a[d], -2, dims[d] + 1, out=cell_a[d])
-    px, py, pz, dip = (0.0, 0.0, 0.0, 0.0) if p is None else (float(p[0]), float(p[1]), float(p[2]), 1.0)
-    out = _short_sum(xa, ya, za, ca, sa, cell_a, xb, yb, zb, cb, sb, starts, dims, same,
-                     split.r_c**2, r_near**2, px, py, pz, dip, 1.0 / split.r_c**2,
-                     split.c0, split.c1, split.c2, short).sum(axis=0)
+            np.clip(cell_a[d], -reach - 1, dims[d] + reach, out=cell_a[d])
+    del cell_b
+    if short:
+        tab, pieces = _short_table(split.a, split.r_c, dip)
+    else:
+        tab, pieces = np.zeros(_STRIDE), 1
+    out = _short_sum(xa, ya, za, ca, sa, cell_a, xb, yb, zb, cb, sb, starts, dims, cols, same,
+                     cut * cut, r_near**2, px, py, pz, dip, tab, pieces, pieces / cut,
+                     short).sum(axis=0)
     short = complex(out[0], out[1])
     near = complex(out[2], out[3])
     if same:
