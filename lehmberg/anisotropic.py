@@ -468,8 +468,312 @@ def _core(S, m, k, p, rtol, want_g=True):
     return complex(total[0]), complex(err[0]), complex(g), complex(g_err), evals, met
 
 
+# ----------------------------------------------------------------------------- the line route (D5, D6)
+
+_CUT = 55.0              # path parts below e^{-55} of the path's peak are bounded, not integrated
+_H_PANEL = 6.0           # change of the complex exponent one 20/14-point panel holds
+_C_SADDLE = 11.0         # half-length of the saddle segment in widths |E''|^{-1/2} (e^{-60})
+_RAY = complex(math.sqrt(0.5), math.sqrt(0.5))   # direction of the tail, where e^{it} decays
+_S_LIN = np.linspace(0.0, 1.0, 49)
+_S_GEO = np.geomspace(1e-12, 0.5, 32)
+_S_SAMPLE = np.unique(np.concatenate([_S_LIN, _S_GEO, 1.0 - _S_GEO]))
+_LINE_ROUNDS = 5
+_MAX_SAMPLES = 6000     # samples of one candidate path before it is given up as too costly
+
+
+class _Line:
+    """F(t) = det(A)^{-1/2} e^{E₀(t)} B(t) of (D5) in the eigenframe of S."""
+
+    def __init__(self, S, m, k, p):
+        lam, V = np.linalg.eigh(S)
+        self.lam, self.k, self.m = lam, V.T @ k, V.T @ m
+        self.lam_min = float(lam[0])
+        self.scal = [(float(a), float(b), float(c)) for a, b, c in zip(lam, self.k, self.m)]
+        if p is None:
+            self.M = None
+        else:
+            self.M = V.T @ np.real(np.outer(p, p.conj())) @ V
+            self.Md = np.diag(self.M).copy()
+            cr = np.cross(p, k)
+            self.trans = float(np.sum(cr.real ** 2 + cr.imag ** 2))   # 1 − |p̂·k̂|², no cancellation
+
+    def logf(self, base, tau):
+        """E = log(det A^{-1/2} e^{−½nᵀA⁻¹n}), B and Σ|n_j²/d_j| at t = base + τ (arrays)."""
+        tau = np.asarray(tau, dtype=complex)[..., None]
+        base = np.asarray(base, dtype=complex)[..., None]
+        n = (self.m + 2.0 * base * self.k) + 2.0 * tau * self.k
+        d = (self.lam + 2j * base) + 2j * tau
+        v = n / d
+        nv = n * v
+        E = -0.5 * nv.sum(-1) - 0.5 * np.log(d).sum(-1)
+        scale = np.abs(nv).sum(-1)
+        if self.M is None:
+            return E, None, scale
+        Mv = v @ self.M
+        B = self.trans + 2j * (Mv * self.k).sum(-1) + (Mv * v).sum(-1) - (self.Md / d).sum(-1)
+        return E, B, scale
+
+    def slope(self, t):
+        """E'(t), E''(t) for a scalar t (plain complex arithmetic)."""
+        e1 = e2 = 0j
+        for lam, kj, mj in self.scal:
+            r = 1.0 / (lam + 2j * t)
+            n = mj + 2.0 * t * kj
+            e1 += -2.0 * n * kj * r + 1j * (n * n * r - 1.0) * r
+            e2 += (-4.0 * kj * kj + 8j * n * kj * r + 4.0 * n * n * r * r - 2.0 * r) * r
+        return e1, e2
+
+    def rate(self, t):
+        """|E'(t)| + Σ 2/|d_j|: how fast the integrand changes (arrays)."""
+        t = np.asarray(t, dtype=complex)[..., None]
+        d = self.lam + 2j * t
+        n = self.m + 2.0 * t * self.k
+        r = 1.0 / d
+        e1 = (-2.0 * n * self.k * r + 1j * (n * n * r - 1.0) * r).sum(-1)
+        return np.abs(e1) + 2.0 * np.abs(r).sum(-1) + 2.0 * np.abs(n * r * r).sum(-1)
+
+
+def _saddles(line):
+    """Saddle points of E (Newton from the isotropic roots), Re t > −1."""
+    out = []
+    km, mm = float(line.k @ line.m), float(line.m @ line.m)
+    guesses = []
+    for s2 in sorted({float(line.lam[0]), float(np.mean(line.lam)), float(line.lam[-1]),
+                      float(line.k ** 2 @ line.lam)}):
+        r = complex(np.sqrt(complex(mm - s2 * s2, 2.0 * s2 * km)))
+        guesses += [(1j * s2 + r) / 2.0, (1j * s2 - r) / 2.0]
+    guesses.append(-0.75j)
+    for z0 in guesses:
+        t = z0 + 1e-3 * (abs(z0) + 1.0) * (1.0 - 0.5j)
+        for _ in range(60):
+            try:
+                e1, e2 = line.slope(t)
+                dt = -e1 / e2
+            except (ZeroDivisionError, OverflowError):
+                break
+            if not (math.isfinite(dt.real) and math.isfinite(dt.imag)):
+                break
+            t += dt
+            if abs(dt) <= 1e-13 * (abs(t) + 1.0):
+                if t.real > -1.0 and not any(abs(t - o) <= 1e-8 * (abs(t) + 1.0) for o, _ in out):
+                    out.append((t, e2))
+                break
+    return out
+
+
+def _crosses_cut(line, base, ta, tb):
+    """Does the segment base + [τa, τb] cross the cut {i y : y ≥ λ_min/2} of det A^{-1/2}?"""
+    a, b = base + ta, base + tb
+    y = None
+    if a.real == 0.0 and b.real == 0.0:
+        return max(a.imag, b.imag) >= 0.5 * line.lam_min
+    if (a.real < 0.0) != (b.real < 0.0) or a.real == 0.0 or b.real == 0.0:
+        if a.real == b.real:
+            return False
+        s = -a.real / (b.real - a.real)
+        y = a.imag + s * (b.imag - a.imag)
+        at_start = a == 0.0 and s == 0.0
+        return (not at_start) and y >= 0.5 * line.lam_min * (1.0 - 1e-12)
+    return False
+
+
+def _candidates(line):
+    """Paths from t = 0 to ∞·e^{iπ/4} (lists of (base, τa, τb)): through each saddle, along
+    the real axis, from the end point along its steepest descent."""
+    far = 1e4 * (float(np.linalg.norm(line.m)) + float(line.lam[-1]) + 1.0)
+    paths = []
+    sad = _saddles(line)
+    for ts, e2 in sad:
+        u = complex(np.sqrt(-1.0 / e2))
+        u /= abs(u)
+        if u.real < 0.0 or (u.real == 0.0 and u.imag < 0.0):
+            u = -u
+        h = _C_SADDLE * abs(e2) ** -0.5 * u
+        segs = []
+        if abs(ts) > abs(h):
+            segs += [(0j, 0j, ts - h, False), (ts, -h, h, False)]
+        else:
+            segs += [(ts, -ts, h, False)]
+        segs.append((ts, h, h + far * _RAY, True))
+        paths.append((segs, [0j, ts]))
+    T = 2.0 * (float(np.linalg.norm(line.m)) + float(line.lam[-1])) + 10.0
+    cuts = {0.0, T}
+    for ts, e2 in sad:
+        w = abs(e2) ** -0.5
+        for j in range(-12, 13, 2):
+            x = ts.real + j * w
+            if 0.0 < x < T:
+                cuts.add(x)
+    cuts = sorted(cuts)
+    segs = [(complex(a), 0j, complex(b - a), False) for a, b in zip(cuts[:-1], cuts[1:])]
+    real_path = (segs + [(complex(T), 0j, far * _RAY, True)], [0j])
+    e1, _ = line.slope(0j)
+    if abs(e1) > 0.0:
+        u0 = -e1.conjugate() / abs(e1)
+        x = np.geomspace(1e-6, far, 200)
+        E, _, _ = line.logf(0j, x * u0)
+        drop = np.nonzero(E.real < E.real[0] - _CUT)[0]
+        L0 = x[drop[0]] if drop.size else x[int(np.argmin(E.real))]
+        paths.append(([(0j, 0j, L0 * u0, False), (0j, L0 * u0, L0 * u0 + far * _RAY, True)],
+                      [0j]))
+    paths.append(real_path)
+    return [p for p in paths if not any(_crosses_cut(line, *s[:3]) for s in p[0])]
+
+
+def _sample(line, segs):
+    """Samples of every segment (s, log|F|, E, rate·|Δτ|), refined where E changes fast and
+    may matter; None when a path needs more than _MAX_SAMPLES of them (too costly a path)."""
+    out = []
+    peak = -np.inf
+    total = 0
+    first = [line.logf(base, ta + (tb - ta) * _S_SAMPLE) for base, ta, tb, _ in segs]
+    peak = max(float(np.max(E.real)) for E, _, _ in first)
+    for (base, ta, tb, _), (E, B, _) in zip(segs, first):
+        s = _S_SAMPLE
+        for _ in range(40):
+            dE = np.abs(np.diff(E))
+            top = np.maximum(E.real[1:], E.real[:-1])
+            jump = (dE > _H_PANEL) & (top + dE > peak - _CUT)
+            if not np.any(jump):
+                break
+            s = np.sort(np.concatenate([s, 0.5 * (s[1:] + s[:-1])[jump]]))
+            if total + s.size > _MAX_SAMPLES:
+                return None, np.inf
+            E, B, _ = line.logf(base, ta + (tb - ta) * s)
+            peak = max(peak, float(np.max(E.real)))
+        total += s.size
+        with np.errstate(divide="ignore"):
+            lf = E.real if B is None else E.real + np.log(np.abs(B))
+        rt = line.rate(base + ta + (tb - ta) * s) * abs(tb - ta)
+        out.append((s, lf, E, rt))
+        peak = max(peak, float(np.max(lf)))
+    return out, peak
+
+
+def _panels(segs, samples, peak, refine):
+    """Panels (base, τa, τb) over the parts of the path above e^{−CUT} of the peak, and the
+    bound on the rest."""
+    panels, skipped = [], 0.0
+    for (base, ta, tb, tail), (s, lf, E, rt) in zip(segs, samples):
+        length = abs(tb - ta)
+        top = np.maximum(lf[1:], lf[:-1])
+        active = top > peak - _CUT
+        act = active.copy()
+        act[1:] |= active[:-1]
+        act[:-1] |= active[1:]
+        ds = np.diff(s)
+        with np.errstate(over="ignore"):
+            skipped += math.e ** 3 * float(np.sum(np.where(act, 0.0, ds * length * np.exp(top))))
+        dxi = np.maximum(0.5 * (rt[1:] + rt[:-1]) * ds, np.abs(np.diff(E)))
+        i, n = 0, act.size
+        while i < n:
+            if not act[i]:
+                i += 1
+                continue
+            j = i
+            while j + 1 < n and act[j + 1]:
+                j += 1
+            xi = np.concatenate([[0.0], np.cumsum(dxi[i:j + 1])])
+            npan = max(1, int(math.ceil(refine * xi[-1] / _H_PANEL)))
+            edges = np.interp(np.linspace(0.0, xi[-1], npan + 1), xi, s[i:j + 2])
+            panels += [(base, ta + (tb - ta) * a, ta + (tb - ta) * b)
+                       for a, b in zip(edges[:-1], edges[1:])]
+            i = j + 1
+        if tail:   # beyond the ray's end, where e^{it} decays: the rest to ∞
+            skipped += math.exp(min(700.0, float(lf[-1]))) * length
+    return panels, skipped
+
+
+def _line_integral(line, segs, samples, peak, refine):
+    """∫F dt on the path: value, |I₂₀ − I₁₄| (re, im), Σ|f|, rounding scale, skipped, evals."""
+    panels, skipped = _panels(segs, samples, peak, refine)
+    base = np.array([p[0] for p in panels], dtype=complex)[:, None]
+    ta = np.array([p[1] for p in panels], dtype=complex)
+    tb = np.array([p[2] for p in panels], dtype=complex)
+    mid, half = (0.5 * (ta + tb))[:, None], (0.5 * (tb - ta))[:, None]
+    sums = []
+    absum = scsum = 0.0
+    for x, w in ((_X_HI, _W_HI), (_X_LO, _W_LO)):
+        E, B, sc = line.logf(base, mid + half * x[None, :])
+        f = np.exp(E) * (half * w[None, :])
+        if B is not None:
+            f = f * B
+        sums.append(f.sum(axis=1))
+        if x is _X_HI:
+            af = np.abs(f)
+            absum, scsum = float(af.sum()), float((af * sc).sum())
+    d = sums[0] - sums[1]
+    err = complex(float(np.abs(d.real).sum()), float(np.abs(d.imag).sum()))
+    n = len(panels) * (_N_HI + _N_LO)
+    return complex(sums[0].sum()), err, absum, scsum, skipped, n
+
+
+class _LineJ:
+    """J̄ = E_{N(m,S)}[e^{ik̂·r} J(r)] of (D5) on its chosen path (D6)."""
+
+    def __init__(self, S, m, k, p):
+        self.line = line = _Line(S, m, k, p)
+        best = None
+        self.evals = 0
+        for segs, crit in _candidates(line):
+            samples, peak = _sample(line, segs)
+            if samples is None:
+                self.evals += _MAX_SAMPLES
+                continue
+            self.evals += sum(s[0].size for s in samples)
+            cost = sum(float(np.sum(np.abs(np.diff(s[2])))) for s in samples
+                       if np.max(s[1]) > peak - _CUT)
+            key = (round(peak, 0), cost)
+            if best is None or key < best[0]:
+                best = (key, segs, samples, peak)
+            # the peak is the critical point's own (0 or the saddle passed): take this path
+            E_crit = line.logf(np.array(crit), np.zeros(len(crit)))[0].real
+            if peak <= float(np.max(E_crit)) + 2.0:
+                break
+        _, self.segs, self.samples, self.peak = best
+
+    def integrate(self, refine):
+        return _line_integral(self.line, self.segs, self.samples, self.peak, refine)
+
+
+def _core_line(S, m, k, p, rtol):
+    """(D5)–(D6): the same returns as :func:`_core`."""
+    c = 3.0 / math.sqrt(2.0 * math.pi)
+    intra = bool(np.all(m == 0.0))
+    Js = [_LineJ(S, m, k, p)] + ([] if intra else [_LineJ(S, -m, k, p)])
+    rho0 = math.exp(-0.5 * float(m @ np.linalg.solve(S, m))) / math.sqrt(
+        (2.0 * math.pi) ** 3 * float(np.linalg.det(S)))
+    contact = 0.0 if p is None else 2.0 * math.pi * rho0
+    evals = sum(J.evals for J in Js)
+    refine = 1.0
+    for _ in range(_LINE_ROUNDS):
+        parts = [J.integrate(refine) for J in Js]
+        evals += sum(q[5] for q in parts)
+        if intra:
+            parts = parts * 2
+        (I1, d1, a1, s1, k1, _), (I2, d2, a2, s2, k2, _) = parts
+        J1, J2 = c * I1, c * I2
+        gb = 0.5 * (J1 + J2.conjugate())
+        Gb = -0.5j * (J1 - J2.conjugate()) - contact
+        rnd = 0.5 * c * (64.0 * _EPS * (a1 + a2) + 4.0 * _EPS * (s1 + s2) + k1 + k2)
+        floor = 128.0 * _EPS * c * (a1 + a2) + 2.0 * rnd
+        er = 0.5 * c * (d1.real + d2.real)
+        ei = 0.5 * c * (d1.imag + d2.imag)
+        met = all(max(e) <= max(rtol * abs(v), floor) for v, e in ((gb, (er, ei)), (Gb, (ei, er))))
+        gb_err = complex(er + rnd, ei + rnd)
+        Gb_err = complex(ei + rnd, er + rnd)
+        if met:
+            break
+        refine *= 2.0
+    Gb_err += 1e-15 * contact * (1 + 1j)
+    if intra:   # m = 0: J̄ is the same on both sides, Γ̄ = Re J̄, Ḡ = Im J̄ exactly (D5)
+        gb, Gb = complex(gb.real, 0.0), complex(Gb.real, 0.0)
+        gb_err, Gb_err = complex(gb_err.real, 0.0), complex(Gb_err.real, 0.0)
+    return gb, gb_err, Gb, Gb_err, evals, met
+
+
 def rates(cov_a, cov_b=None, centre_a=(0.0, 0.0, 0.0), centre_b=None, k_hat=(0.0, 0.0, 1.0),
-          p_hat=(1.0, 0.0, 0.0), waist_a=None, waist_b=None, rtol=1e-10):
+          p_hat=(1.0, 0.0, 0.0), waist_a=None, waist_b=None, rtol=1e-10, method="line"):
     """Position-averaged Γ̄_XY and Ḡ_XY of two Gaussian clouds (module docstring).
 
     Parameters
@@ -494,6 +798,10 @@ def rates(cov_a, cov_b=None, centre_a=(0.0, 0.0, 0.0), centre_b=None, k_hat=(0.0
     rtol : float
         Target relative quadrature error of Γ̄ and Ḡ (each is refined until its error
         estimate is below rtol·|value| or at its rounding floor, ~1e-14 of Σ|f|).
+    method : {"line", "directions"}
+        ``"line"`` (default): the one-dimensional integral (D5) on a contour through its
+        saddle point (D6), a few thousand evaluations at any separation and size;
+        ``"directions"``: the direction integral (D2)–(D4), the independent second route.
 
     Returns
     -------
@@ -515,6 +823,8 @@ def rates(cov_a, cov_b=None, centre_a=(0.0, 0.0, 0.0), centre_b=None, k_hat=(0.0
     k = unit_vector(k_hat, "k_hat")
     p = _complex_unit(p_hat, "p_hat")
     rtol = number(rtol, "rtol", 0.0, 0.1, lo_open=True)
+    if method not in ("line", "directions"):
+        raise ValueError(f"method must be 'line' or 'directions', got {method!r}")
     ca = _point(centre_a, "centre_a")
     S1a, eta_a, _, _ = weighted_cloud(Sa, k, None if waist_a is None else
                                       number(waist_a, "waist_a", 0.0, lo_open=True))
@@ -528,6 +838,7 @@ def rates(cov_a, cov_b=None, centre_a=(0.0, 0.0, 0.0), centre_b=None, k_hat=(0.0
         S1b, eta_b, _, _ = weighted_cloud(Sb, k, None if waist_b is None else
                                           number(waist_b, "waist_b", 0.0, lo_open=True))
         S, m, pref = S1a + S1b, ca - cb, math.sqrt(eta_a * eta_b)
-    gb, gbe, Gb, Gbe, n, met = _core(S, m, k, p, rtol)
+    core = _core_line if method == "line" else _core
+    gb, gbe, Gb, Gbe, n, met = core(S, m, k, p, rtol)
     return AnisotropicRates(pref * gb, pref * gbe, pref * Gb, pref * Gbe, int(n),
                             float(eta_a), float(eta_b), met)
