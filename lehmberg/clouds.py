@@ -143,6 +143,21 @@ def _cost_inputs(gp):
     return out, kR
 
 
+def _span(inputs, kR, atoms):
+    """An upper bound of the per-axis extent of all atoms of a request (the 1 − 1e-3 quantile of
+    the largest of ``atoms`` Gaussian draws, as the structure engine's plan takes it; the
+    circumscribed ball of a cube)."""
+    from scipy.stats import chi
+
+    radius = 0.0
+    for shape, kL, _ in inputs:
+        if shape == "gaussian":
+            radius = max(radius, kL / math.sqrt(2.0) * float(chi(3).isf(1e-3 / atoms)))
+        else:
+            radius = max(radius, 0.5 * math.sqrt(3.0) * kL)
+    return 2.0 * radius + (kR or 0.0)
+
+
 def plan(geometry, atoms: int = DEFAULT_ATOMS, replicas: int = DEFAULT_REPLICAS, *,
          engine: str = "auto", with_g: bool | None = None, near_radius: float = 1.0,
          max_memory: float | None = None, max_seconds: float | None = None) -> CloudPlan:
@@ -187,7 +202,7 @@ def plan(geometry, atoms: int = DEFAULT_ATOMS, replicas: int = DEFAULT_REPLICAS,
     >>> p.engine, p.with_g
     ('pairs', True)
     """
-    from . import structure
+    from . import pairsum, structure
 
     from .geometry import Geometry
 
@@ -227,6 +242,14 @@ def plan(geometry, atoms: int = DEFAULT_ATOMS, replicas: int = DEFAULT_REPLICAS,
         inter = gp.which == "inter"
         inputs, kR = _cost_inputs(gp)
         n_dip = len(gp.frame_dipoles())
+    span, beyond = _span(inputs, kR, atoms), False
+    if span > pairsum.RANGE and "pairs" in candidates:  # the fast kernel's sincos range
+        if engine == "pairs" or not has_nufft:
+            raise ValueError(f"atoms: the clouds span about {span:.2g}/k_L, beyond the fast pair "
+                             f"kernel's range ({pairsum.RANGE:g}/k_L)"
+                             + ("" if has_nufft else "; the structure engine needs finufft"))
+        candidates.remove("pairs")
+        beyond = True
     options = []
     for e in candidates:
         g_on = ((e == "pairs" or inter) and g_known) if with_g is None else bool(with_g)
@@ -256,6 +279,8 @@ def plan(geometry, atoms: int = DEFAULT_ATOMS, replicas: int = DEFAULT_REPLICAS,
                          f"{_threads()} threads)")
     if len(options) == 1:
         reason = ("the engine asked for" if engine != "auto" else
+                  f"the only engine for clouds spanning {span:.2g}/k_L (the fast pair kernel's "
+                  f"range is {pairsum.RANGE:g}/k_L)" if beyond else
                   "the only engine available (finufft not importable)")
     else:
         others = ", ".join(f"{o[0]} {o[2]:.2g} s" + ("" if o[3] <= limit_mem else " (memory)")

@@ -40,7 +40,7 @@ from ._checks import unit_vector
 from ._jit import function, kernel, loop, sincos
 from .kernels import SERIES_X, kernel_xs
 
-__all__ = ["fast_pair_sum", "naive_pair_sum", "as_soa"]
+__all__ = ["fast_pair_sum", "naive_pair_sum", "as_soa", "RANGE"]
 
 
 _NCHUNKS = 64
@@ -233,11 +233,15 @@ def _dipole(p_hat):
     return float(p[0]), float(p[1]), float(p[2]), 1.0
 
 
+#: Largest extent (per axis, units of 1/k_L) of all atoms of a call: k r <= √3 × extent must
+#: stay below 1.6e6, where the Cody–Waite reduction of ``_jit.sincos`` stops being exact.
+RANGE = 9e5
+
+
 def _check_range(*arrays):
     for a in arrays:
-        # k r <= √3 × extent must stay below 1.6e6, where n·_P1 stops being exact
-        if a.shape[1] and np.ptp(a, axis=1).max() > 9e5:
-            raise ValueError("clouds wider than k_L·extent = 9e5 exceed the fast sincos range")
+        if a.shape[1] and np.ptp(a, axis=1).max() > RANGE:
+            raise ValueError(f"clouds wider than k_L·extent = {RANGE:g} exceed the fast sincos range")
 
 
 def _phases(pos, w, name):

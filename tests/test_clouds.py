@@ -144,3 +144,20 @@ def test_realised_clouds_of_their_own_report_eta_and_the_engine():
     assert est.eta == pytest.approx(ref.eta, rel=1e-12)
     assert est.notes[0] == "engine: fast pair kernel" and est.methods["G_ij"] == "clouds"
     agree(est.Gamma_ij, est.Gamma_ij_err, ref.Gamma_ij)
+
+
+def test_clouds_far_apart_leave_the_pair_kernel_before_any_work():
+    """Beyond the fast kernel's sincos range (pairsum.RANGE) the plan takes the structure engine
+    (it used to fail at run time), and asking for the pair kernel is one line naming atoms."""
+    from lehmberg import Cloud
+    from lehmberg.pairsum import RANGE
+
+    for geo in (Geometry(10.0, 1e6), Geometry.of(Cloud(kL=(5, 5, 10)),
+                                                 Cloud(kL=(5, 5, 10), centre=(0, 0, 1e6)))):
+        p = clouds.plan(geo, 100, 2)
+        assert p.engine == "structure" and f"range is {RANGE:g}/k_L" in p.reason
+        with pytest.raises(ValueError, match="^atoms: the clouds span"):
+            clouds.plan(geo, 100, 2, engine="pairs")
+    est = clouds.cloud_rates(Geometry(10.0, 1e6), atoms=100, replicas=4, seed=2)
+    ref = lehmberg.rates(Geometry(10.0, 1e6), "reference")
+    agree(est.gamma_bar.imag, est.gamma_bar_err.imag, ref.gamma_bar.imag)
