@@ -236,7 +236,168 @@ def test_waist_closed_form():
     assert big.gamma_bar == pytest.approx(none.gamma_bar, rel=1e-12)
 
 
-# --------------------------------------------------------------------- 4. bad input
+# --------------------------------------------------------------------- 4. the line route far apart
+
+def _bounded(out, q, value, value_err=0j):
+    """|out.q − value| within out's own error estimate (plus the other's), part by part."""
+    got, err = getattr(out, q), getattr(out, q + "_err")
+    assert abs(got.real - value.real) <= err.real + abs(value_err.real), (q, got, err, value)
+    assert abs(got.imag - value.imag) <= err.imag + abs(value_err.imag), (q, got, err, value)
+
+
+FAR = [(kL, f * kL * kL, d, p) for kL in (10.0, 100.0, 1000.0) for f in (1.0, 1e3)
+       for d, p in (((0, 0, 1), (1, 0, 0)), ((1, 0, 0), (0, 1, 0)))]
+
+
+@pytest.mark.parametrize("kL, kR, R_dir, p", FAR)
+def test_far_isotropic_equals_reference(kL, kR, R_dir, p):
+    """k_L R = (k_L L)² and 10³ (k_L L)², along and across the probe: the radial reference.
+    Across, the rates are e^{−(k_L L)²}-small (0 in double at k_L L ≥ 100): there both sides
+    must agree within the error estimates, which bound the difference."""
+    ref = reference_rates(kL, kR, R_dir, p)
+    cov = gaussian_cov(kL)
+    out = rates(cov, cov, centre_b=kR * np.asarray(R_dir, float), p_hat=p)
+    assert out.target_met
+    assert out.evaluations < 2e4                 # the direction route: ~10⁷ at 10³ (k_L L)²
+    for q in ("gamma_bar", "g_bar"):
+        ref_v, ref_e = getattr(ref, q), getattr(ref, q + "_err")
+        if abs(ref_v) > 1e3 * abs(ref_e):        # a value the reference resolves
+            assert abs(getattr(out, q) - ref_v) <= 1e-10 * abs(ref_v)
+            assert abs(getattr(out, q + "_err")) <= 1e-10 * abs(ref_v)
+        _bounded(out, q, ref_v, ref_e)
+
+
+def _closed_no_dipole(kL, m):
+    """Γ̄ without the dipole factor for S = (k_L L)²·1 and any mean m (mpmath): the full-sphere
+    (3/8π)∫dΩ exp(i(k̂−q̂)·m − ½(k_L L)²|k̂−q̂|²) = (3/2) e^{ik̂·m − (k_L L)²} sinh(w)/w,
+    w² = b·b, b = (k_L L)² k̂ − i m (k̂ = ẑ)."""
+    mp = pytest.importorskip("mpmath")
+    with mp.workdps(40):
+        s2 = mp.mpf(kL) ** 2
+        b = [-1j * mp.mpf(m[0]), -1j * mp.mpf(m[1]), s2 - 1j * mp.mpf(m[2])]
+        w = mp.sqrt(sum(x * x for x in b))
+        return complex(mp.mpf(1.5) * mp.exp(1j * mp.mpf(m[2]) - s2) * mp.sinh(w) / w)
+
+
+@pytest.mark.parametrize("kL", [3.0, 10.0, 20.0])
+@pytest.mark.parametrize("f, R_dir", [(1.0, (0, 0, 1)), (1e3, (0, 0, 1)), (1e3, (1, 0, 0)),
+                                      (1e3, (1, 0, 1)), (3.0, (1, 1, 0.3))])
+def test_no_dipole_closed_form(kL, f, R_dir):
+    """Relative accuracy at any separation, even where Γ̄ is e^{−(k_L L)²}-small (across the
+    probe at 10³ (k_L L)²: down to 1e-180), which no cancelling quadrature can give."""
+    d = np.asarray(R_dir, float) / np.linalg.norm(R_dir)
+    kR = f * kL * (1.0 if f == 3.0 else kL)
+    cov = gaussian_cov(kL)
+    out = rates(cov, cov, centre_b=kR * d, p_hat=None)
+    exact = _closed_no_dipole(kL, -kR * d)
+    assert abs(out.gamma_bar - exact) <= 1e-9 * abs(exact)
+    _bounded(out, "gamma_bar", exact)
+
+
+def _line_brute(S, m, k, p, n=200_000):
+    """(D5) straight from its definition with NumPy linear algebra (no eigenframe, no saddle):
+    Gauss–Legendre on the real t axis to T = 4(|m| + λ_max) + 40, then up to T + 80i."""
+    T = 4.0 * (np.linalg.norm(m) + np.linalg.eigvalsh(S)[-1]) + 40.0
+    x, w = np.polynomial.legendre.leggauss(20)
+    e = np.linspace(0.0, T, n // 20 + 1)
+    t = (0.5 * (e[1:] + e[:-1])[:, None] + 0.5 * (e[1:] - e[:-1])[:, None] * x).ravel()
+    wt = (0.5 * (e[1:] - e[:-1])[:, None] * w).ravel().astype(complex)
+    ey = np.linspace(0.0, 80.0, 41)
+    y = (0.5 * (ey[1:] + ey[:-1])[:, None] + 0.5 * (ey[1:] - ey[:-1])[:, None] * x).ravel()
+    t = np.concatenate([t, T + 1j * y])
+    wt = np.concatenate([wt, 1j * (0.5 * (ey[1:] - ey[:-1])[:, None] * w).ravel()])
+    M = np.real(np.outer(p, p.conj()))
+
+    def J(mm):
+        A = S[None] + 2j * t[:, None, None] * np.eye(3)
+        nv = mm[None] + 2.0 * t[:, None] * k[None]
+        v = np.linalg.solve(A, nv[..., None])[..., 0]
+        mu = k[None] - 1j * v
+        Ainv_tr = np.trace(np.linalg.solve(A, np.broadcast_to(M, A.shape)), axis1=1, axis2=2)
+        br = 1.0 - Ainv_tr - np.einsum("ti,ij,tj->t", mu, M, mu)
+        lam = np.linalg.eigvals(A)      # det^{-1/2} as the product of principal roots
+        f = np.exp(-0.5 * np.sum(nv * v, 1)) * np.prod(lam ** -0.5, axis=1) * br
+        rho0 = math.exp(-0.5 * mm @ np.linalg.solve(S, mm)) / math.sqrt(
+            (2 * math.pi) ** 3 * np.linalg.det(S))
+        return 3.0 / math.sqrt(2 * math.pi) * np.sum(wt * f) - 2j * math.pi * rho0
+
+    a, b = J(m), J(-m)
+    return 0.5 * (a + b.conjugate()), -0.5j * (a - b.conjugate())
+
+
+@pytest.mark.parametrize("case", ["along", "across", "oblique", "cigars_apart"])
+def test_far_anisotropic_against_real_axis(case):
+    """Cigars, a tilted probe and a complex dipole at k_L R = 10³ (k_L L_⊥)²: the saddle
+    contour (D6) against plain quadrature of (D5) on the real axis (another contour, another
+    implementation); the error estimate bounds the difference."""
+    Q = _rotation(31)
+    cov_a = gaussian_cov([2.0, 2.5, 6.0], Q)
+    cov_b = gaussian_cov([3.0, 1.5, 4.0], _rotation(32))
+    k = np.array([0.1, -0.2, 1.0]) / math.sqrt(1.05)
+    p = np.array([1.0, 0.5j, 0.2 - 0.1j])
+    p = p / np.linalg.norm(p)
+    R = 1e3 * 4.0
+    far = {"along": R * k, "across": R * np.cross(k, [1.0, 0, 0]) / np.linalg.norm(
+        np.cross(k, [1.0, 0, 0])), "oblique": R * (k + np.array([0.3, 0.0, 0.0])),
+        "cigars_apart": 0.05 * R * k + np.array([3.0, -2.0, 0.0])}[case]
+    out = rates(cov_a, cov_b, centre_a=(0.5, 0.2, -0.3), centre_b=far, k_hat=k, p_hat=p)
+    assert out.target_met and out.evaluations < 3e4
+    m = np.array([0.5, 0.2, -0.3]) - far
+    gam, g = _line_brute(cov_a + cov_b, m, k, p)
+    for q, v in (("gamma_bar", gam), ("g_bar", g)):
+        got = getattr(out, q)
+        assert abs(got - v) <= max(1e-9 * abs(v), 1e-12 * abs(out.gamma_bar)), (q, got, v)
+        _bounded(out, q, v, 1e-12 * abs(v) * (1 + 1j))
+
+
+def test_far_rotation_changes_nothing():
+    """k_L R = 10³ (k_L L)² along a tilted probe, waists and a complex dipole: rotate all."""
+    def setup(Q):
+        cov_a = gaussian_cov([4.0, 7.0, 15.0], _rotation(3))
+        cov_b = gaussian_cov([5.0, 3.0, 9.0], _rotation(4))
+        k = np.array([0.2, -0.3, 1.0]) / math.sqrt(1.13)
+        p = np.array([1.0, 0.4j, 0.2 - 0.3j])
+        return dict(cov_a=Q @ cov_a @ Q.T, cov_b=Q @ cov_b @ Q.T, centre_a=Q @ [1.0, -2.0, 0.5],
+                    centre_b=Q @ (3e4 * k + np.array([6.0, 3.0, 0.0])), k_hat=Q @ k,
+                    p_hat=Q @ p, waist_a=9.0, waist_b=12.0)
+    base = rates(**setup(np.eye(3)))
+    rot = rates(**setup(_rotation(8)))
+    assert abs(base.gamma_bar) > 1e-6
+    for q in ("gamma_bar", "g_bar"):
+        assert abs(getattr(rot, q) - getattr(base, q)) <= 1e-10 * abs(getattr(base, q))
+
+
+@pytest.mark.parametrize("inter", [False, True])
+def test_line_equals_directions(inter):
+    """The two routes of the module (D5–D6 and D2–D4: different derivations) agree on rotated
+    cigars with waists, a tilted probe and a complex dipole, inside a cloud and apart."""
+    kw = dict(cov_a=gaussian_cov([3.0, 4.0, 8.0], _rotation(41)), k_hat=(0.2, 0.1, 1.0),
+              p_hat=(1.0, 0.3 - 0.2j, 0.1j), waist_a=6.0)
+    if inter:
+        kw.update(cov_b=gaussian_cov([2.0, 5.0, 3.0], _rotation(42)), centre_a=(1.0, 0.5, 0.0),
+                  centre_b=(4.0, -3.0, 60.0), waist_b=7.0)
+    line = rates(**kw)
+    dirs = rates(**kw, method="directions")
+    assert line.target_met and dirs.target_met
+    assert line.evaluations < dirs.evaluations
+    for q in ("gamma_bar", "g_bar"):
+        _close(getattr(line, q), getattr(line, q + "_err"), getattr(dirs, q),
+               getattr(dirs, q + "_err"), 1e-9)
+
+
+def test_elongated_cloud_against_r_space():
+    """A cigar 8:1 probed across its long axis: Ḡ takes directions far from the forward cone,
+    where the line route needs no cut-off; the r-space quadrature decides (to 2e-10)."""
+    cov = gaussian_cov([1.5, 8.0, 1.0])
+    k = np.array([0.0, 0.0, 1.0])
+    p = np.array([1.0, 0.3j, 0.2]) / math.sqrt(1.13)
+    out = rates(cov, p_hat=p)
+    gam, g = _r_space(2 * cov, np.zeros(3), k, p, n_r=192, n_t=96, n_p=192)
+    _close(out.gamma_bar, out.gamma_bar_err, gam, 0, 2e-10)
+    _close(out.g_bar, out.g_bar_err, g, 0, 2e-10)
+
+
+# --------------------------------------------------------------------- 5. bad input
 
 @pytest.mark.parametrize("kwargs, exc, name", [
     (dict(cov_a=[[1, 0.5, 0], [0, 1, 0], [0, 0, 1]]), ValueError, "cov_a"),
@@ -256,6 +417,7 @@ def test_waist_closed_form():
     (dict(cov_a=np.eye(3), centre_b=(1, 0, 0)), ValueError, "centre_b"),
     (dict(cov_a=np.eye(3), cov_b=np.eye(3), centre_b=(1, 0)), ValueError, "centre_b"),
     (dict(cov_a=np.eye(3), rtol=0.0), ValueError, "rtol"),
+    (dict(cov_a=np.eye(3), method="radial"), ValueError, "method"),
 ])
 def test_bad_input(kwargs, exc, name):
     with pytest.raises(exc, match=name):
