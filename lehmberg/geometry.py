@@ -288,9 +288,9 @@ class Geometry:
     def require_paper(self, what: str) -> None:
         """ValueError unless this is the paper's set-up (for the estimators that cover only it)."""
         if self.cloud_pair:
-            raise ValueError(f"geometry: {what} cover the paper's set-up only so far (identical "
-                             "isotropic clouds, probe along ẑ, a real dipole, no waist); use "
-                             "method 'reference' for Gaussian clouds")
+            raise ValueError(f"geometry: {what} of the paper's set-up only here (identical "
+                             "isotropic clouds, probe along ẑ, a real dipole, no waist); clouds "
+                             "of their own are sampled through lehmberg.average.general_pair")
 
     def varied(self, *, scale: float | None = None, aspect: float | None = None,
                keep: str = "volume", waist=_UNSET, probe_angle: float | None = None,
