@@ -763,9 +763,11 @@ class _LineJ:
                 best = (key, segs, samples, peak)
             # the peak is the critical point's own (0 or the saddle passed): take this path
             E_crit = line.logf(np.array(crit), np.zeros(len(crit)))[0].real
-            if peak <= float(np.max(E_crit)) + 2.0:
+            if peak <= float(np.max(E_crit)) + 4.0:   # at most e⁴ of cancellation
                 break
-        _, self.segs, self.samples, self.peak = best
+        self.usable = best is not None
+        if self.usable:
+            _, self.segs, self.samples, self.peak = best
 
     def integrate(self, refine):
         return _line_integral(self.line, self.segs, self.samples, self.peak, refine)
@@ -776,6 +778,8 @@ def _core_line(S, m, k, p, rtol):
     c = 3.0 / math.sqrt(2.0 * math.pi)
     intra = bool(np.all(m == 0.0))
     Js = [_LineJ(S, m, k, p)] + ([] if intra else [_LineJ(S, -m, k, p)])
+    if not all(J.usable for J in Js):   # no affordable path: the direction route instead
+        return _core(S, m, k, p, rtol)
     rho0 = math.exp(-0.5 * float(m @ np.linalg.solve(S, m))) / math.sqrt(
         (2.0 * math.pi) ** 3 * float(np.linalg.det(S)))
     contact = 0.0 if p is None else 2.0 * math.pi * rho0
@@ -801,6 +805,8 @@ def _core_line(S, m, k, p, rtol):
             break
         refine *= 2.0
     Gb_err += 1e-15 * contact * (1 + 1j)
+    if not all(math.isfinite(abs(v)) for v in (gb, gb_err, Gb, Gb_err)):
+        return _core(S, m, k, p, rtol)      # a path through overflow: the direction route
     if intra:   # m = 0: J̄ is the same on both sides, Γ̄ = Re J̄, Ḡ = Im J̄ exactly (D5)
         gb, Gb = complex(gb.real, 0.0), complex(Gb.real, 0.0)
         gb_err, Gb_err = complex(gb_err.real, 0.0), complex(Gb_err.real, 0.0)
