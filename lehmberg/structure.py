@@ -146,7 +146,7 @@ from numpy.polynomial import chebyshev as _cheb
 from numpy.polynomial.legendre import leggauss
 from scipy.special import roots_legendre, spherical_jn
 
-from ._checks import array, unit_vector
+from ._checks import array, number, unit_vector
 from ._jit import kernel, loop, sincos
 from .kernels import combine, radial
 
@@ -155,7 +155,7 @@ try:  # finufft is a declared dependency; a platform without a wheel falls back
 except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
     _finufft = None
 
-__all__ = ["ENGINE", "EPS", "sphere_rule", "structure_factors", "gamma_pair_sum", "g_pair_sum",
+__all__ = ["ENGINE", "EPS", "EPS_LOOSEST", "EPS_SHARE", "eps_for", "sphere_rule", "structure_factors", "gamma_pair_sum", "g_pair_sum",
            "near_pair_sum", "ewald_parameters", "estimate_memory",
            "check_memory", "available_memory", "predicted_seconds", "G_TOL"]
 
@@ -164,6 +164,61 @@ ENGINE = "finufft" if _finufft is not None else "fast pair kernel (finufft not i
 
 #: finufft tolerance (relative to Σ|c_j| per output): measured S_γ error < 1e-10 relative.
 EPS = 1e-10
+#: Loosest finufft tolerance :func:`eps_for` gives (spreading width 7 instead of 11 at
+#: upsampling 2: 2.4–2.7× faster Γ̄ at N >= 10⁶; S_γ changed by 3e-8 relative at N = 10⁷).
+EPS_LOOSEST = 1e-6
+#: Share of the requested statistical error the transform may add (eps_for).
+EPS_SHARE = 0.01
+
+
+def eps_for(rel_err: float, pair_mean: float, share: float = EPS_SHARE) -> float:
+    """finufft tolerance for a pair sum wanted to relative standard error ``rel_err``.
+
+    The rule: the transform's error is held to ``share`` (default 1%) of the statistical
+    error, so that it changes the total error by less than share²/2 (5e-5 of it) in
+    quadrature, and never looser than :data:`EPS_LOOSEST` nor tighter than :data:`EPS`::
+
+        eps = min(EPS_LOOSEST, max(EPS, 10³ · share · rel_err · |pair_mean|))
+
+    Justification: the documented bounds of :func:`gamma_pair_sum` and :func:`g_pair_sum`
+    put the transform's part of the error at <= 1e-3 ε per pair (W_a W_b pairs; measured
+    ~1e-4 ε), i.e. 1e-3 ε / |pair_mean| relative to the sum, where pair_mean = S/(W_a W_b)
+    is the mean pair value (Γ̄ or Ḡ of the snapshot).  Requiring that to be <= share ·
+    rel_err gives the rule (``tests/test_structure.py`` checks the sums against the direct
+    pair sum at the tolerance it gives).  A realised-cloud request whose replicas scatter by
+    σ passes rel_err = σ/|mean| (or its target) and a lower bound of |pair_mean| (e.g. the
+    position average from the reference, or its leading order 3/(4 k_L²L²) for Γ̄).
+
+    Parameters
+    ----------
+    rel_err : float
+        Requested relative standard error of the sum (> 0).
+    pair_mean : float
+        A lower bound of |S|/(W_a W_b), the magnitude of the mean pair value (nonzero).
+    share : float
+        Part of ``rel_err`` the transform may take, in (0, 1].
+
+    Returns
+    -------
+    float
+        The tolerance, for ``eps=`` of :func:`gamma_pair_sum` or :func:`g_pair_sum`.
+
+    Examples
+    --------
+    >>> from lehmberg.structure import eps_for, EPS
+    >>> eps_for(1e-3, 0.0075)                     # Γ̄ at k_L L = 10 to 0.1 %: the loosest
+    1e-06
+    >>> round(eps_for(1e-6, 0.0075), 12), eps_for(1e-9, 0.0075) == EPS
+    (7.5e-08, True)
+    """
+    rel_err = number(rel_err, "rel_err", 0.0, lo_open=True)
+    pair_mean = number(pair_mean, "pair_mean")
+    if pair_mean == 0.0:
+        raise ValueError("pair_mean must be nonzero (a lower bound of the mean pair value)")
+    share = number(share, "share", 0.0, 1.0, lo_open=True)
+    return float(min(EPS_LOOSEST, max(EPS, 1e3 * share * rel_err * abs(pair_mean))))
+
+
 _UPSAMP = 2.0
 _GRID_BUDGET = 2**30  # bytes of finufft grids per transform
 _NODE_BYTES = 256  # q, K (48), weights (16), finufft's targets and output (~64), S_a, S_b (32),
@@ -752,7 +807,7 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
     def cost(a):
         r_c = cuts(a)[0]
         pairs = n_atoms * density * (4.0 * math.pi / 3.0) * r_c**3
-        return pairs / 9e7 + modes(a) / 4e6
+        return pairs / _SHORT_PAIRS_S + modes(a) / _LONG_MODES_S
 
     per_mode = _LONG_BYTES if clouds == 1 else _LONG_BYTES_2
     widths = np.geomspace(0.15, 6.0, 80)
@@ -773,7 +828,14 @@ _A_MAX = 4.0
 _LONG_EPS = 3e-10
 #: Ewald tails of the Ḡ of realised clouds (``lehmberg.clouds``; error bound in the docstring).
 G_TOL = 1e-8
-_LONG_BYTES = 48  # per mode of the long part: finufft type 1 at upsampling 1.25 (31) + S (16) + 1
+_LONG_BYTES = 20  # per mode of the long part inside one cloud: the kernel samples and their
+#                   half spectrum (8 + 8; later K̂ 4 + a slab's S 4 and finufft grid 8) + margin
+#: Cost model of the Ewald split on a quiet 2-core machine (fitted at N = 10⁶, k_L L = 10,
+#: ``benchmarks/structure_short.py``): ordered pairs within r_c per second of the short part
+#: (before the polynomial pieces 9·10⁷ was assumed, 6.3·10⁷ measured) and grid modes per
+#: second of the long part (type-1 transforms, kernel samples, FFT).
+_SHORT_PAIRS_S = 3e8
+_LONG_MODES_S = 4.5e6
 _LONG_BYTES_2 = 72  # between clouds: S_a is held while S_b is transformed (measured peak 11.2 GB
 #                     at an estimate of 10.9 with 64)
 
@@ -812,12 +874,13 @@ def _window_table(M, h, P, E, delta):
 
 
 @loop(fast=True)
-def _kernel_samples(o0, w0, o1, w1, o2, w2, R0, R1, R2, px, py, pz, dip, r_c, c0, c1, c2, out):
+def _kernel_samples(o0, w0, o1, w1, o2, w2, R0, R1, R2, px, py, pz, dip, r_c, c0, c1, c2, out,
+                    rows):
     """out[i,j,k] = Σ_images W(v) g_l(R + v) on the long part's grid (g_l: Chebyshev series
-    below r_c, the full kernel above, where g_s < tol)."""
+    below r_c, the full kernel above, where g_s < tol), for the first ``rows`` rows i."""
     inv_T = 1.0 / (r_c * r_c)
     rc2 = r_c * r_c
-    for i0 in nb.prange(o0.shape[0]):
+    for i0 in nb.prange(rows):
         for i1 in range(o1.shape[0]):
             for i2 in range(o2.shape[0]):
                 acc = 0.0
@@ -850,6 +913,17 @@ def _kernel_samples(o0, w0, o1, w1, o2, w2, R0, R1, R2, px, py, pz, dip, r_c, c0
     return out
 
 
+@loop
+def _mirror_rows(out, rows):
+    """out[i] for i >= rows from out[−i] (all three indices reversed, FFT order): the samples
+    of an even kernel, K(−v) = K(v) (the grid's offsets are exact negatives)."""
+    n0, n1, n2 = out.shape
+    for i0 in nb.prange(rows, n0):
+        for i1 in range(n1):
+            for i2 in range(n2):
+                out[i0, i1, i2] = out[n0 - i0, (n1 - i1) % n1, (n2 - i2) % n2]
+
+
 def _box_gap(pa, pb):
     """Distance between the bounding boxes of two clouds (0 where they overlap)."""
     gap = np.maximum(0.0, np.maximum(pa.min(axis=1) - pb.max(axis=1), pb.min(axis=1) - pa.max(axis=1)))
@@ -869,49 +943,127 @@ def _separation_box(pa, pb):
     return ca, cb, 0.5 * ((hi_a - lo_a) + (hi_b - lo_b)), ca - cb
 
 
+@loop(fast=True)
+def _slab_dot(Ss, ix, Kr, Mx, My, Mz):
+    """Σ K̂(k) |S(k)|² over one slab: row r of Ss (modes along y, z in FFT order) holds the
+    modes at FFT-order x index ix[r]; Kr is the real half spectrum (k_z index < Kr.shape[2])
+    of an even kernel, K̂(k) = K̂(−k) for the rest.  Row sums in a fixed order."""
+    hz = Kr.shape[2]
+    rows = np.zeros(Ss.shape[0])
+    for r in nb.prange(Ss.shape[0]):
+        i = ix[r]
+        im = (Mx - i) % Mx
+        acc = 0.0
+        for iy in range(My):
+            iym = (My - iy) % My
+            lo = Kr[i, iy]
+            hi = Kr[im, iym]
+            srow = Ss[r, iy]
+            for iz in range(hz):
+                v = srow[iz]
+                acc += lo[iz] * (v.real * v.real + v.imag * v.imag)
+            for iz in range(hz, Mz):
+                v = srow[iz]
+                acc += hi[Mz - iz] * (v.real * v.real + v.imag * v.imag)
+        rows[r] = acc
+    return rows.sum()
+
+
+#: Slabs (along x) of the long part's type-1 transform inside one cloud: each slab is its own
+#: transform of the atoms (spreading repeated, grids 1/_SLABS of the size).
+_SLABS = 4
+
+
+def _slabs(M):
+    """FFT-order index ranges [i0, i1) along one axis of M modes, _SLABS of them where M is
+    large, none crossing from the k >= 0 half to the k < 0 half."""
+    n = _SLABS if M >= 64 else 1
+    half = (M + 1) // 2  # indices 0 … half−1 are k >= 0
+    out = []
+    for lo, hi in ((0, half), (half, M)):
+        cuts = np.linspace(lo, hi, max(1, n // 2) + 1).round().astype(int)
+        out += [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+    return out
+
+
 def _long_part(pa, pb, p, split, eps, wa=None, wb=None):
     """Σ_(i,j) wa_i wb_j e^{i(z_i−z_j)} g_l(r_i − r_j) (self terms out) on a uniform grid
-    (Eq. E2; weights None: 1)."""
+    (Eq. E2; weights None: 1).
+
+    Inside one cloud K is even, so K̂ is real and even: it is kept as the real part of the
+    half spectrum of one real FFT (rfftn, K̂(k) = K̂(−k) for the other half), and S is made
+    slab by slab along x (:func:`_slabs`: strengths times e^{i s x̃} shift the slab's modes to
+    the centre of a transform of Mx/_SLABS modes), each slab's |S|² summed against K̂ at
+    once (:func:`_slab_dot`): ~16 bytes per mode at the peak (ker and its spectrum; a slab:
+    K̂ 4, S 4, finufft's grid 8) instead of 48.  The kernel samples of one half in x are
+    mirrored (K(−v) = K(v) exactly on the grid)."""
     import scipy.fft as sfft
     same = pb is None
     ca, cb, E, R = _separation_box(pa, pb)
     delta = 2.0 * split.a
     M, P = _long_modes(E, split.a, split.q_max)
     h, dq = P / M, 2.0 * math.pi / P
+    modes = tuple(int(m) for m in M)
 
-    def S(pos, c, w):
-        x, y, z = (np.ascontiguousarray((pos[d] - c[d]) * dq[d]) for d in range(3))
-        strength = np.exp(1j * pos[2])
+    def coords(pos, c):
+        return tuple(np.ascontiguousarray((pos[d] - c[d]) * dq[d]) for d in range(3))
+
+    def strengths(pos, w):
+        st = np.exp(1j * pos[2])
         if w is not None:
-            strength *= w
-        return _finufft.nufft3d1(x, y, z, strength, tuple(int(m) for m in M), eps=eps,
-                                 isign=1, upsampfac=1.25, modeord=1, nthreads=_nthreads())
+            st *= w
+        return st
 
-    Sa = S(pa, ca, wa)
-    if same:
-        I = Sa.real * Sa.real + Sa.imag * Sa.imag
-        del Sa
-    else:
+    def kernel_samples():
+        tabs = [_window_table(int(M[d]), h[d], P[d], E[d], delta) for d in range(3)]
+        px, py, pz, dip = (0.0, 0.0, 0.0, 0.0) if p is None else (float(p[0]), float(p[1]), float(p[2]), 1.0)
+        ker = np.empty(modes)
+        rows = modes[0] // 2 + 1 if same else modes[0]  # inside one cloud K is even: mirror
+        _kernel_samples(tabs[0][0], tabs[0][1], tabs[1][0], tabs[1][1], tabs[2][0], tabs[2][1],
+                        float(R[0]), float(R[1]), float(R[2]), px, py, pz, dip, split.r_c,
+                        split.c0, split.c1, split.c2, ker, rows)
+        if rows < modes[0]:
+            _mirror_rows(ker, rows)
+        return ker
+
+    inv = 1.0 / float(np.prod(M))
+    if not same:
+        def S(pos, c, w):
+            x, y, z = coords(pos, c)
+            return _finufft.nufft3d1(x, y, z, strengths(pos, w), modes, eps=eps, isign=1,
+                                     upsampfac=1.25, modeord=1, nthreads=_nthreads())
+
+        Sa = S(pa, ca, wa)
         Sb = S(pb, cb, wb)
         np.conjugate(Sb, out=Sb)
         np.multiply(Sa, Sb, out=Sa)
         del Sb
-        I = Sa
-    tabs = [_window_table(int(M[d]), h[d], P[d], E[d], delta) for d in range(3)]
-    px, py, pz, dip = (0.0, 0.0, 0.0, 0.0) if p is None else (float(p[0]), float(p[1]), float(p[2]), 1.0)
-    ker = np.empty(tuple(int(m) for m in M))
-    _kernel_samples(tabs[0][0], tabs[0][1], tabs[1][0], tabs[1][1], tabs[2][0], tabs[2][1],
-                    float(R[0]), float(R[1]), float(R[2]), px, py, pz, dip, split.r_c,
-                    split.c0, split.c1, split.c2, ker)
-    Kh = sfft.fftn(ker, workers=_nthreads())  # K̂(q_k) / h³
+        ker = kernel_samples()
+        Kh = sfft.fftn(ker, workers=_nthreads())  # K̂(q_k) / h³
+        del ker
+        return complex(np.dot(Kh.ravel(), Sa.ravel()) * inv)
+    ker = kernel_samples()
+    K0 = float(ker[0, 0, 0])  # Σ_k K̂_k / M³ = K(0): the self terms (Σ wa_i²)
+    Kh = sfft.rfftn(ker, workers=_nthreads())  # K̂(q_k) / h³ for k_z >= 0
     del ker
-    inv = 1.0 / float(np.prod(M))
-    if same:  # K̂ is real (g_l even); Σ_k K̂_k / M³ = K(0) removes the self terms (Σ wa_i²)
-        Kr = Kh.real
-        del Kh
-        self_w = float(pa.shape[1]) if wa is None else float(wa @ wa)
-        return complex((np.vdot(Kr.ravel(), I.ravel()) - self_w * Kr.sum()) * inv)
-    return complex(np.dot(Kh.ravel(), I.ravel()) * inv)
+    Kr = np.ascontiguousarray(Kh.real)
+    del Kh
+    Mx, My, Mz = modes
+    x, y, z = coords(pa, ca)
+    st = strengths(pa, wa)
+    total = 0.0
+    for i0, i1 in _slabs(Mx):
+        k0 = i0 if i0 < (Mx + 1) // 2 else i0 - Mx  # the slab's k_x: k0 … k0 + ms − 1
+        ms = i1 - i0
+        shift = k0 + ms // 2  # the transform's modes −⌊ms/2⌋ … are k_x − shift
+        Ss = _finufft.nufft3d1(x, y, z, st * np.exp(1j * shift * x), (ms, My, Mz), eps=eps,
+                               isign=1, upsampfac=1.25, modeord=1, nthreads=_nthreads())
+        # row r of the transform (FFT order over ms modes) holds k_x = fftfreq(ms)·ms + shift
+        ix = (np.fft.fftfreq(ms, 1.0 / ms).astype(np.int64) + shift) % Mx
+        total += _slab_dot(Ss, ix, Kr, Mx, My, Mz)
+        del Ss
+    self_w = float(pa.shape[1]) if wa is None else float(wa @ wa)
+    return complex(total * inv - self_w * K0)
 
 
 # cell list ------------------------------------------------------------------------------
@@ -1654,7 +1806,7 @@ def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: in
         t += 3e-8 * n_theta * n_theta
     if with_g:
         _, _, _, modes, pairs = _g_plan(shape, kL, kR, atoms)
-        t += pairs / 9e7 + modes / 4e6 + 1.3e-6 * atoms * clouds
+        t += pairs / _SHORT_PAIRS_S + modes / _LONG_MODES_S + 1.3e-6 * atoms * clouds * (_SLABS if kR is None else 1)
     return t
 
 
@@ -1677,7 +1829,7 @@ def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str =
               + structure:  88 N + 1.3 G + 256 M  (finufft per atom, its grids G <= grid_budget
                                                    and finufft's own arrays, M nodes)
                 pairs:      16 N c            (cos, sin of the probe phase)
-              + with_g:     112 N c           (cell list: sorted copies, cells)
+              + with_g:     128 N c           (cell list: sorted copies, cells)
                             + 48 M³           (structure: the Ewald long part's grid, M modes per axis;
                                                72 M³ between clouds)
 
@@ -1715,7 +1867,7 @@ def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str =
     else:
         total += 16 * N * c
     if with_g:
-        total += 112 * N * c
+        total += 128 * N * c
         if engine == "structure":
             total += (_LONG_BYTES if kR is None else _LONG_BYTES_2) * _g_plan(shape, kL, kR, N)[3]
     return int(total)

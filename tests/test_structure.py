@@ -272,13 +272,16 @@ def test_g_pair_sum_default_parameters_exact(shape, kL, kR, R_dir, p_hat, N):
 
 
 def test_g_pair_sum_wide_screening_loses_digits():
-    """The cause of the 1e-8 errors of small clouds: g_l and g_s each grow like e^{a²/4},
-    so their sum rounds ~e^{a²/4}·1e-16 — a = 6 (what the cost balance took for small,
-    dilute clouds) leaves several times the error of a = 4 (_A_MAX, the widest it now takes)."""
+    """The cause of the earlier 1e-8 errors of small clouds: g_l and g_s each grow like
+    e^{a²/4}, so g_s = g − g_l per pair rounded ~e^{a²/4}·1e-16 and a = 6 left several times
+    the error of a = 4.  The short part now takes g_s from erfc directly (no per-pair
+    cancellation); what remains is the long part's e^{a²/4} (measured 6e-11 relative at
+    a = 4, 1.2e-10 at a = 6).  a = 4 stays below 1e-10, a = 6 below 4e-10, and the balance
+    never takes more than _A_MAX = 4."""
     a, _ = _clouds("gaussian", 10.0, None, (0, 0, 1), 2000)
     exact = fast_pair_sum(a)[1]
     err = {s: abs(structure.g_pair_sum(a, a_screen=s, tol=1e-9)[0] - exact) for s in (4.0, 6.0)}
-    assert err[6.0] > 3.0 * err[4.0], err
+    assert err[6.0] <= 4e-10 * abs(exact), err
     assert err[4.0] <= 1e-10 * abs(exact)
     assert structure.ewald_parameters(100, 1e-3, 60.0, tol=1e-8)[0] <= structure._A_MAX
 
@@ -557,3 +560,109 @@ def test_weights_validation():
             f(a, wa=np.ones(19))
         with pytest.raises(ValueError, match="wb"):
             f(a, a + 1.0, wb=[1.0] * 19 + [float("nan")])
+
+
+# ----------------------------------------------------------------------------- short part, long part, eps_for
+
+def _g_s_mpmath(r, s, a, dps=30):
+    """g_s = −(3/2)[G_s + G_s'/r + s (G_s'' − G_s'/r)] with G_s = Re[e^{ir} erfc(r/a + ia/2)]/r,
+    derivatives by mpmath (independent of the table's closed forms)."""
+    import mpmath
+    with mpmath.workdps(dps):
+        a = mpmath.mpf(a)
+        G = lambda x: mpmath.re(mpmath.expj(x) * mpmath.erfc(x / a + 0.5j * a)) / x
+        r = mpmath.mpf(r)
+        g0, g1, g2 = G(r), mpmath.diff(G, r, 1), mpmath.diff(G, r, 2)
+        return float(-1.5 * (g0 + g1 / r + s * (g2 - g1 / r)))
+
+
+@pytest.mark.parametrize("a", [0.3, 0.7, 1.5, 4.0])
+def test_short_table_against_mpmath(a):
+    """The piecewise polynomials of the short part give g_s = −(3/2)(P_U + s P_V)/r³ equal
+    to the screened kernel differentiated by mpmath, to 3e-14 of the near-field scale
+    (1/r³ + e^{a²/4}/a³) from r = 1e-3 to r_c, at s = 0, 1/3, 1."""
+    _, r_c, _ = structure.ewald_parameters(10, 1.0, 5.0, a=a, tol=structure.G_TOL)
+    tab, pieces = structure._short_table(a, r_c, 1.0)
+    deg, stride = structure._DEG, structure._STRIDE
+    for r in np.concatenate([[1e-3, 0.05], np.linspace(0.1, 0.999 * r_c, 9)]):
+        u = r * pieces / r_c
+        m = min(int(u), pieces - 1)
+        v = 2.0 * (u - m) - 1.0
+        c = tab[m * stride:(m + 1) * stride]
+        pu = np.polyval(c[:deg + 1][::-1], v)
+        pv = np.polyval(c[deg + 1:][::-1], v)
+        for s in (0.0, 1.0 / 3.0, 1.0):
+            got = -1.5 * (pu + s * pv) / r**3
+            ref = _g_s_mpmath(r, s, a)
+            assert abs(got - ref) <= 3e-14 * (1.0 / r**3 + math.exp(a * a / 4) / a**3), (r, s, got, ref)
+
+
+@pytest.mark.parametrize("kR", [None, 2.0])
+def test_short_part_cell_sizes_agree(kR):
+    """Cells of 1 … 6 per cut length (ball-shaped stencils) give the same short and near sums
+    to rounding (1e-12), inside one cloud and between overlapping clouds."""
+    a, b = _clouds("gaussian", 6.0, kR, (1, 0, 1), 6000)
+    A = np.ascontiguousarray(a.T)
+    B = None if b is None else np.ascontiguousarray(b.T)
+    sp = structure._split(1.2, 5.0, 7.0)
+    p = np.array([0.0, 0.6, 0.8])
+    ref = structure._short_part(A, B, p, sp, 1.0, cells_per_cut=1)
+    for per in (2, 3, 6):
+        got = structure._short_part(A, B, p, sp, 1.0, cells_per_cut=per)
+        assert abs(got[0] - ref[0]) <= 1e-12 * abs(ref[0]) and got[2] == ref[2]
+        assert abs(got[1] - ref[1]) <= 1e-12 * abs(ref[1])
+
+
+@pytest.mark.parametrize("stretch, kR", [((0.15, 1.0, 4.0), None), ((3.0, 0.3, 1.0), 1.5),
+                                         ((1.0, 1.0, 0.05), None)])
+def test_g_pair_sum_non_cubic_extents(stretch, kR):
+    """Clouds stretched into cigars and pancakes (extents 0.05 … 4 × a cube's; grids and cell
+    lists far from cubic) and partly overlapping cigars: S_g equals the direct sum to the
+    documented tolerance."""
+    a, b = _clouds("gaussian", 5.0, kR, (1, 1, 0), 3000)
+    a = a * np.asarray(stretch)
+    b = None if b is None else b * np.asarray(stretch)
+    exact = fast_pair_sum(a, b, (1.0, 0.0, 0.0))[1]
+    got = structure.g_pair_sum(a, b, (1.0, 0.0, 0.0), tol=structure.G_TOL)[0]
+    n_pairs = 3000 * (2999 if b is None else 3000)
+    assert abs(got - exact) <= _g_tolerance(exact, n_pairs), (got, exact)
+
+
+def test_long_part_slabs_agree(monkeypatch):
+    """Inside one cloud the long part is summed slab by slab against K̂'s real half spectrum:
+    2 and 4 slabs (different transforms) agree to the transforms' error, 1e-3 ε per pair
+    (ε = _LONG_EPS), and equal the two-cloud path (full complex K̂, one transform) of the
+    cloud with itself less its self terms N K(0), K(0) = g_l(0) from the series."""
+    a, _ = _clouds("gaussian", 6.0, None, (0, 0, 1), 3000)
+    A = np.ascontiguousarray(a.T)
+    p = np.array([1.0, 0.0, 0.0])
+    sp = structure._split(1.0, 4.4, 8.7)
+    vals = {}
+    for n in (2, 4):
+        monkeypatch.setattr(structure, "_SLABS", n)
+        vals[n] = structure._long_part(A, None, p, sp, structure._LONG_EPS)
+    both = structure._long_part(A, A.copy(), p, sp, structure._LONG_EPS)  # self terms in
+    bound = 1e-3 * structure._LONG_EPS * 3000**2
+    assert abs(vals[2] - vals[4]) <= bound, (vals[2], vals[4])
+    cheb = np.polynomial.chebyshev.chebval
+    gl0 = -1.5 * (cheb(-1.0, sp.c0) + 2.0 * cheb(-1.0, sp.c1))
+    assert abs((both - vals[4]) - 3000 * gl0) <= 2 * bound, (both - vals[4], 3000 * gl0)
+
+
+@pytest.mark.parametrize("rel_err", [1e-3, 1e-5])
+def test_eps_for_keeps_the_share(rel_err):
+    """Sums at eps_for(rel_err, pair mean) stay within share·rel_err of the direct sum
+    (Γ̄ and Ḡ of N = 12 000 atoms at k_L L = 10), and the rule is clipped to [EPS, EPS_LOOSEST]."""
+    a, _ = _clouds("gaussian", 10.0, None, (0, 0, 1), 12_000)
+    exact_gamma, exact_g, n_pairs = fast_pair_sum(a)
+    eps = structure.eps_for(rel_err, exact_gamma.real / n_pairs)
+    assert structure.EPS <= eps <= structure.EPS_LOOSEST
+    got = structure.gamma_pair_sum(a, eps=eps)
+    assert abs(got - exact_gamma) <= structure.EPS_SHARE * rel_err * abs(exact_gamma), (got, exact_gamma)
+    eps_g = structure.eps_for(rel_err, exact_g.real / n_pairs)
+    got_g = structure.g_pair_sum(a, eps=eps_g, tol=structure.G_TOL)[0]
+    assert abs(got_g - exact_g) <= _g_tolerance(exact_g, n_pairs) + structure.EPS_SHARE * rel_err * abs(exact_g)
+    assert structure.eps_for(1e-12, 1.0) == structure.EPS and structure.eps_for(1.0, 1.0) == structure.EPS_LOOSEST
+    for bad in ((0.0, 1.0), (1e-3, 0.0), (1e-3, 1.0, 2.0), (float("nan"), 1.0)):
+        with pytest.raises(ValueError):
+            structure.eps_for(*bad)
