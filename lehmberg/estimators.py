@@ -365,21 +365,24 @@ def _general_auto(geometry, atoms):
     if all(c.shape == "gaussian" for c in (geometry.I, geometry.II) if c is not None):
         return "reference", "reference", ("Gaussian clouds of their own: direction-integral "
                                           "reference (lehmberg.anisotropic)")
-    return "planewave", "planewave", "boxes or cylinders of their own: plane waves (Γ̄; no Ḡ)"
+    return "planewave", "planewave", ("boxes or cylinders of their own: plane waves (Γ̄) and "
+                                      "q-space Monte Carlo (Ḡ, lehmberg.uniform_g)")
 
 
 def _plan_general(geometry, method, samples, rel_err, seed, atoms, replicas, with_g):
     """The plan of a geometry other than the paper's (SPEC §9).
 
     * ``reference``: Gaussian clouds, the direction-integral reference (:mod:`lehmberg.anisotropic`);
-    * ``planewave``: every shape's Γ̄ (and Ḡ of Gaussians), :func:`lehmberg.planewave.general_rates`;
+    * ``planewave``: every shape's Γ̄, :func:`lehmberg.planewave.general_rates` (Ḡ of Gaussians
+      there too), and Ḡ of boxes and cylinders by :func:`lehmberg.uniform_g.g_rates`
+      (``with_g=False`` skips it);
     * ``pairs``: independent pairs of any geometry, :func:`lehmberg.average.pair_rates` (Ḡ where
       the law of r near 0 is known: :func:`lehmberg.near.difference_law`);
     * ``clouds``: realised clouds of any geometry (:func:`lehmberg.clouds.cloud_rates`), the
       engine by predicted cost (:func:`lehmberg.clouds.plan`).
 
     ``auto``: realised clouds with ``atoms``; otherwise the reference for Gaussian clouds and the
-    plane waves (Γ̄) for boxes and cylinders."""
+    plane waves for boxes and cylinders."""
     from . import clouds
     from .average import general_pair
 
@@ -409,9 +412,6 @@ def _plan_general(geometry, method, samples, rel_err, seed, atoms, replicas, wit
             general_pair(geometry, False)
             with_g = False
             reason += "; Ḡ not computed (the law of r_i − r_j near 0 is not known for these clouds)"
-    elif with_g and m == "planewave" and not gaussian:
-        raise ValueError("with_g: the plane waves have no Ḡ of boxes and cylinders; use method "
-                         "'pairs' or 'clouds'")
     return Plan(geometry=geometry, method=method, gamma=m, g=m, reason=reason, samples=samples,
                 rel_err=rel_err, seed=seed, atoms=atoms, replicas=replicas, with_g=with_g,
                 clouds=cloud_plan)
@@ -534,10 +534,7 @@ def _run(method, plan, progress):
 
         return cloud_rates(g, plan.clouds, seed=seed, progress=progress)
     if not g.paper:
-        from .planewave import general_rates
-
-        return general_rates(g.I, g.II, k_hat=g.probe, p_hat=g.p_hat, rel_err=rel_err,
-                             max_directions=samples, seed=seed, progress=progress)
+        return _general_planewave(g, plan, progress)
     from .planewave import planewave_rates
 
     atoms = plan.atoms
@@ -548,6 +545,40 @@ def _run(method, plan, progress):
                            max_directions=samples if samples or atoms else DEFAULT_SAMPLES,
                            seed=seed, atoms=atoms, replicas=plan.replicas if atoms else None,
                            progress=progress, need_Gamma_ij=False)
+
+
+#: Most q-space samples of Ḡ of a box or cylinder with a rel_err target (about a minute here).
+G_SAMPLES_MAX = 2**25
+
+
+def _general_planewave(g, plan, progress):
+    """Plane waves for clouds of their own: Γ̄ by :func:`lehmberg.planewave.general_rates`; Ḡ of
+    Gaussians there too, of boxes and cylinders by :func:`lehmberg.uniform_g.g_rates` (an
+    independent Monte Carlo: the errors add in quadrature), unless ``with_g`` is False."""
+    from .planewave import general_rates
+
+    samples, rel_err, seed = plan.samples, plan.rel_err, plan.seed
+    gaussian = all(c.shape == "gaussian" for c in (g.I, g.II) if c is not None)
+    if gaussian or plan.with_g is False:
+        return general_rates(g.I, g.II, k_hat=g.probe, p_hat=g.p_hat, rel_err=rel_err,
+                             max_directions=samples, seed=seed, progress=progress,
+                             want_g=gaussian and plan.with_g is not False)
+    from .uniform_g import g_rates
+
+    est = general_rates(g.I, g.II, k_hat=g.probe, p_hat=g.p_hat, rel_err=rel_err,
+                        max_directions=samples, seed=seed, want_g=False)
+    cap = samples if samples is not None else (G_SAMPLES_MAX if rel_err is not None else None)
+    G = g_rates(g.I, g.II, k_hat=g.probe, p_hat=g.p_hat, rel_err=rel_err, seed=seed,
+                max_samples=cap)
+    if progress is not None:
+        progress(1, 1)
+    met = None if rel_err is None else bool(est.target_met and G.target_met)
+    notes = est.notes + (f"Ḡ: q-space Monte Carlo (lehmberg.uniform_g), {G.evaluations} samples"
+                         + ("" if G.target_met in (None, True) else
+                            f", relative error {G.rel_err:.2g} (target not reached)"),)
+    return Rates.from_parts(est.gamma_bar, est.gamma_bar_err, G.g_bar, G.g_bar_err,
+                            est.n_samples + G.evaluations, "planewave", target_met=met,
+                            notes=notes, eta=est.eta)
 
 
 def _anisotropic_reference(g):

@@ -202,8 +202,26 @@ def test_the_reference_refuses_boxes_before_any_work():
     box = Geometry.of(Cloud(shape="box", kL=(3, 3, 9)))
     with pytest.raises(ValueError, match="^method 'reference' covers Gaussian"):
         lehmberg.rates(box, "reference")
-    with pytest.raises(ValueError, match="^with_g"):
-        lehmberg.rates(box, with_g=True)
+
+
+def test_g_bar_of_boxes_through_the_face_agrees_with_independent_pairs():
+    """auto takes q-space plane waves for Ḡ of boxes (lehmberg.uniform_g); the r-space pairs
+    with their exact near-pair expectation are an independent estimate (fixed seeds)."""
+    from _stats import agree, agree_complex
+
+    a = Cloud(shape="box", kL=(3, 3, 9))
+    for geo in (Geometry.of(a), Geometry.of(a, a.moved((0.0, 0.0, 11.0)))):
+        q = lehmberg.rates(geo, rel_err=0.01, seed=3)
+        assert q.methods["g_bar"] == "planewave" and "uniform_g" in q.notes[-1]
+        pr = lehmberg.rates(geo, "pairs", rel_err=0.01, seed=4)
+        if geo.pair == "intra":  # Ḡ is real inside one cloud, for both estimators exactly
+            assert q.g_bar.imag == pr.g_bar.imag == 0.0
+            agree(q.g_bar.real, q.g_bar_err.real, pr.g_bar.real, pr.g_bar_err.real)
+        else:
+            agree_complex(q.g_bar, q.g_bar_err, pr.g_bar, pr.g_bar_err)
+        agree(q.Gamma_ij, q.Gamma_ij_err, pr.Gamma_ij, pr.Gamma_ij_err)
+    assert math.isnan(lehmberg.rates(Geometry.of(a, a.moved((0, 0, 11.0))), rel_err=0.05,
+                                     with_g=False).Gamma_ij)
 
 
 def test_plane_waves_of_clouds_of_their_own_agree_with_the_reference():
