@@ -88,7 +88,8 @@ def main(argv=None):
     for name, trans, kw in [
             ("cigar 100x100x1000 along", 1e4, dict(cov_a=gaussian_cov([100, 100, 1000]))),
             ("cigar 100x100x1000 across", 1e5, dict(cov_a=gaussian_cov([100, 100, 1000], Q))),
-            ("same, sigma+", 1e5, dict(cov_a=gaussian_cov([100, 100, 1000], Q), p_hat=(-1, -1j, 0))),
+            ("same, sigma+", 1e5, dict(cov_a=gaussian_cov([100, 100, 1000], Q),
+                                       p_hat=(-1, -1j, 0))),
             ("same, waist 150", 1e5, dict(cov_a=gaussian_cov([100, 100, 1000], Q), waist_a=150.0)),
             ("two cigars in series", 900.0, dict(cov_a=gaussian_cov([30, 30, 300]),
                                                  cov_b=gaussian_cov([30, 30, 300]),

@@ -503,7 +503,7 @@ def _core(S, m, k, p, rtol, want_g=True):
     return complex(total[0]), complex(err[0]), complex(g), complex(g_err), evals, met
 
 
-# ----------------------------------------------------------------------------- the line route (D5, D6)
+# ----------------------------------------------------------------------------- line route (D5, D6)
 
 _CUT = 55.0              # path parts below e^{-55} of the path's peak are bounded, not integrated
 _H_PANEL = 6.0           # change of the complex exponent one 20/14-point panel holds
@@ -530,7 +530,8 @@ class _Line:
             self.M = V.T @ np.real(np.outer(p, p.conj())) @ V
             self.Md = np.diag(self.M).copy()
             cr = np.cross(p, k)
-            self.trans = float(np.sum(cr.real ** 2 + cr.imag ** 2))   # 1 − |p̂·k̂|², no cancellation
+            # 1 − |p̂·k̂|² = |p̂ × k̂|², without cancellation
+            self.trans = float(np.sum(cr.real ** 2 + cr.imag ** 2))
 
     def logf(self, base, tau):
         """E = log(det A^{-1/2} e^{−½nᵀA⁻¹n}), B and Σ|n_j²/d_j| at t = base + τ (arrays)."""
