@@ -385,6 +385,24 @@ def test_line_equals_directions(inter):
                getattr(dirs, q + "_err"), 1e-9)
 
 
+@pytest.mark.parametrize("along", [True, False])
+def test_far_line_equals_directions(along):
+    """Rotated cigars ~10³ (k_L L_⊥)² apart along a tilted probe (or 30 L across it): the
+    direction route (D2–D4, another derivation; ~10⁶ nodes) against the line route."""
+    k = np.array([0.1, -0.2, 1.0]) / math.sqrt(1.05)
+    far = 4e3 * k if along else 30.0 * np.cross(k, [1.0, 0, 0]) / np.linalg.norm(
+        np.cross(k, [1.0, 0, 0]))
+    kw = dict(cov_a=gaussian_cov([2.0, 2.5, 3.0], _rotation(51)),
+              cov_b=gaussian_cov([2.5, 2.0, 2.0], _rotation(52)), centre_b=far, k_hat=k,
+              p_hat=(1.0, 0.5j, 0.2))
+    line = rates(**kw)
+    dirs = rates(**kw, method="directions")
+    assert line.target_met and dirs.target_met
+    for q in ("gamma_bar", "g_bar"):
+        _close(getattr(line, q), getattr(line, q + "_err"), getattr(dirs, q),
+               getattr(dirs, q + "_err"), 1e-9)
+
+
 def test_elongated_cloud_against_r_space():
     """A cigar 8:1 probed across its long axis: Ḡ takes directions far from the forward cone,
     where the line route needs no cut-off; the r-space quadrature decides (to 2e-10)."""
