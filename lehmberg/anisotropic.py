@@ -569,7 +569,7 @@ class _Line:
         n = self.m + 2.0 * t * self.k
         r = 1.0 / d
         e1 = (-2.0 * n * self.k * r + 1j * (n * n * r - 1.0) * r).sum(-1)
-        return np.abs(e1) + 2.0 * np.abs(r).sum(-1) + 2.0 * np.abs(n * r * r).sum(-1)
+        return np.abs(e1) + 2.0 * np.abs(r).sum(-1) + 2.0 * np.abs(n * r * r).sum(-1), e1
 
 
 def _saddles(line):
@@ -659,32 +659,37 @@ def _candidates(line):
     return [p for p in paths if not any(_crosses_cut(line, *s[:3]) for s in p[0])]
 
 
-def _sample(line, segs):
+def _sample(line, segs, budget=None):
     """Samples of every segment (s, log|F|, E, rate·|Δτ|), refined where E changes fast and
-    may matter; None when a path needs more than _MAX_SAMPLES of them (too costly a path)."""
+    either matters (within e^{−CUT} of the peak) or may hide a maximum (Re E rising into the
+    interval from both ends); None when a path needs more than ``budget`` of them."""
+    budget = _MAX_SAMPLES if budget is None else budget
     out = []
-    peak = -np.inf
     total = 0
     first = [line.logf(base, ta + (tb - ta) * _S_SAMPLE) for base, ta, tb, _ in segs]
     peak = max(float(np.max(E.real)) for E, _, _ in first)
     for (base, ta, tb, _), (E, B, _) in zip(segs, first):
         s = _S_SAMPLE
-        for _ in range(40):
+        for _ in range(60):
+            rt, e1 = line.rate(base + ta + (tb - ta) * s)
+            slope = (e1 * (tb - ta)).real           # d Re E / ds
             dE = np.abs(np.diff(E))
             top = np.maximum(E.real[1:], E.real[:-1])
-            jump = (dE > _H_PANEL) & (top + dE > peak - _CUT)
+            hump = (slope[:-1] > 0.0) & (slope[1:] < 0.0)
+            jump = (dE > _H_PANEL) & ((top > peak - _CUT) | hump)
             if not np.any(jump):
                 break
             s = np.sort(np.concatenate([s, 0.5 * (s[1:] + s[:-1])[jump]]))
-            if total + s.size > _MAX_SAMPLES:
+            if total + s.size > budget:
                 return None, np.inf
             E, B, _ = line.logf(base, ta + (tb - ta) * s)
             peak = max(peak, float(np.max(E.real)))
+        if rt.size != s.size:
+            rt, _ = line.rate(base + ta + (tb - ta) * s)
         total += s.size
         with np.errstate(divide="ignore"):
             lf = E.real if B is None else E.real + np.log(np.abs(B))
-        rt = line.rate(base + ta + (tb - ta) * s) * abs(tb - ta)
-        out.append((s, lf, E, rt))
+        out.append((s, lf, E, rt * abs(tb - ta)))
         peak = max(peak, float(np.max(lf)))
     return out, peak
 
@@ -754,7 +759,8 @@ class _LineJ:
         self.line = line = _Line(S, m, k, p)
         best = None
         self.evals = 0
-        for segs, crit in _candidates(line):
+        cands = _candidates(line)
+        for segs, crit in cands:
             samples, peak = _sample(line, segs)
             if samples is None:
                 self.evals += _MAX_SAMPLES
@@ -769,6 +775,13 @@ class _LineJ:
             E_crit = line.logf(np.array(crit), np.zeros(len(crit)))[0].real
             if peak <= float(np.max(E_crit)) + 4.0:   # at most e⁴ of cancellation
                 break
+        if best is None:   # every path costs more than _MAX_SAMPLES: the cheapest one
+            for segs, crit in cands:
+                samples, peak = _sample(line, segs, 30 * _MAX_SAMPLES)
+                if samples is not None:
+                    self.evals += sum(s[0].size for s in samples)
+                    best = (None, segs, samples, peak)
+                    break
         self.usable = best is not None
         if self.usable:
             _, self.segs, self.samples, self.peak = best
