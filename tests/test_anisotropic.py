@@ -7,7 +7,7 @@ import pytest
 from _stats import agree_complex
 
 from lehmberg.anisotropic import gaussian_cov, rates, weighted_cloud
-from lehmberg.reference import reference_rates
+from lehmberg.reference import paper_inter, reference_rates
 
 
 def _rotation(seed):
@@ -292,6 +292,18 @@ def test_no_dipole_closed_form(kL, f, R_dir):
     exact = _closed_no_dipole(kL, -kR * d)
     assert abs(out.gamma_bar - exact) <= 1e-9 * abs(exact)
     _bounded(out, "gamma_bar", exact)
+
+
+@pytest.mark.parametrize("kL", [10.0, 1e3, 1e5])
+def test_kr_max_along_probe_paper_formula(kL):
+    """k_L R = 1e12 (the package's largest) along the probe, no dipole factor: the paper's
+    Appendix B formula is exact there; a few thousand evaluations whatever k_L L."""
+    cov = gaussian_cov(kL)
+    out = rates(cov, cov, centre_b=(0.0, 0.0, 1e12), p_hat=None)
+    exact = complex(paper_inter(kL, 1e12))
+    assert out.target_met and out.evaluations < 1e4
+    assert abs(out.gamma_bar - exact) <= 1e-10 * abs(exact)
+    _bounded(out, "gamma_bar", exact, 1e-15 * abs(exact) * (1 + 1j))
 
 
 def _line_brute(S, m, k, p, n=200_000):
