@@ -67,6 +67,10 @@ CLOUD_SECONDS_MAX = _checks.CLOUD_SECONDS_MAX
 #: Γ̄ itself (relative spread O(1) whatever k_L L), while the plane waves' integrand oscillates
 #: (``benchmarks/auto.py``: per-sample spreads 0.89 and 1.18 at u = 1, 0.95 and 91 at u = 10).
 PAIRS_FRESNEL_MIN = 1.0
+#: Cube clouds: Ḡ from independent pairs up to this k_L L (their per-sample spread ~k_L L/2 at
+#: 0.14 µs a sample), beyond it from the q-space Monte Carlo of lehmberg.uniform_g (spread ~2–20
+#: from k_L L 10 to 10⁵ at ~1.4 µs a sample): equal costs near k_L L = 30.
+CUBE_G_PAIRS_KL_MAX = 30.0
 #: Measured cost models (2-core machine, ``benchmarks/auto.py``): seconds per integrand
 #: evaluation of the reference, per direction of the plane waves (Gaussian, closed form) and per
 #: symmetrised pair sample; the per-sample relative spread σ of the two Monte-Carlo estimators.
@@ -197,9 +201,13 @@ def choose_method(geometry: Geometry, atoms: int | None = None,
         why = f"independent pairs (clouds apart along the probe, u = {u:.3g} >= {PAIRS_FRESNEL_MIN:g})"
     elif geometry.shape == "gaussian":
         mc, mc_g, why = "planewave", "planewave", "plane waves"
+    elif geometry.kL <= CUBE_G_PAIRS_KL_MAX:
+        return "planewave", "pairs", ("cube clouds: Γ̄ from plane waves, Ḡ from independent pairs "
+                                      f"(k_L L <= {CUBE_G_PAIRS_KL_MAX:g})")
     else:
-        return "planewave", "pairs", ("cube clouds: Γ̄ from plane waves, Ḡ (no plane-wave form for "
-                                      "cubes) from independent pairs")
+        return "planewave", "planewave", ("cube clouds: Γ̄ from plane waves, Ḡ from the q-space "
+                                          "Monte Carlo (lehmberg.uniform_g; pairs cost "
+                                          f"~(k_L L)² beyond k_L L = {CUBE_G_PAIRS_KL_MAX:g})")
     if geometry.shape == "gaussian":
         n = cost(geometry.kL, geometry.kR, geometry.R_dir, geometry.p_hat)
         if n <= REFERENCE_AUTO_MAX:
@@ -330,10 +338,9 @@ def plan_cost(geometry, method="auto", samples=None, atoms=None, replicas=None, 
         reason = f"{reason}; engine {cloud_plan.engine} ({cloud_plan.reason})"
     elif atoms is not None and replicas is None:
         replicas = DEFAULT_REPLICAS
-    if with_g and cloud_plan is None and m_g == "planewave" and (
-            atoms is not None or geometry.shape != "gaussian"):
-        raise ValueError("with_g: the plane waves have no Ḡ for this request (realised or cube "
-                         "clouds); use method 'auto', 'pairs' or 'clouds'")
+    if with_g and cloud_plan is None and m_g == "planewave" and atoms is not None:
+        raise ValueError("with_g: the plane waves have no Ḡ of realised clouds; use method "
+                         "'auto', 'pairs' or 'clouds'")
     return Plan(geometry=geometry, method=method, gamma=m_gamma, g=m_g, reason=reason,
                 samples=samples, rel_err=rel_err, seed=seed, atoms=atoms, replicas=replicas,
                 with_g=with_g, clouds=cloud_plan, evaluations=n)
@@ -541,6 +548,11 @@ def _run(method, plan, progress):
     if samples is None and atoms is None and rel_err is not None:  # the cap from the predicted need
         samples = int(min(_checks.SAMPLES_MAX,
                           max(DEFAULT_SAMPLES, 4 * (_sigma("planewave", g) / rel_err) ** 2)))
+    if g.shape == "cube" and atoms is None and plan.g == "planewave" and plan.with_g is not False:
+        est = planewave_rates(g.kL, kR, g.R_dir, g.p_hat, g.shape, rel_err=rel_err,
+                              max_directions=samples or DEFAULT_SAMPLES, seed=seed,
+                              progress=progress, need_Gamma_ij=False)
+        return _with_uniform_g(est, g, plan)
     return planewave_rates(g.kL, kR, g.R_dir, g.p_hat, g.shape, rel_err=rel_err,
                            max_directions=samples if samples or atoms else DEFAULT_SAMPLES,
                            seed=seed, atoms=atoms, replicas=plan.replicas if atoms else None,
@@ -563,15 +575,23 @@ def _general_planewave(g, plan, progress):
         return general_rates(g.I, g.II, k_hat=g.probe, p_hat=g.p_hat, rel_err=rel_err,
                              max_directions=samples, seed=seed, progress=progress,
                              want_g=gaussian and plan.with_g is not False)
-    from .uniform_g import g_rates
-
     est = general_rates(g.I, g.II, k_hat=g.probe, p_hat=g.p_hat, rel_err=rel_err,
                         max_directions=samples, seed=seed, want_g=False)
-    cap = samples if samples is not None else (G_SAMPLES_MAX if rel_err is not None else None)
-    G = g_rates(g.I, g.II, k_hat=g.probe, p_hat=g.p_hat, rel_err=rel_err, seed=seed,
-                max_samples=cap)
+    out = _with_uniform_g(est, g, plan)
     if progress is not None:
         progress(1, 1)
+    return out
+
+
+def _with_uniform_g(est, g, plan):
+    """``est`` (Γ̄ by plane waves) with Ḡ of boxes, cylinders or cubes from the independent
+    q-space Monte Carlo :func:`lehmberg.uniform_g.g_rates` (errors in quadrature)."""
+    from .uniform_g import g_rates
+
+    samples, rel_err, seed = plan.samples, plan.rel_err, plan.seed
+    cap = samples if samples is not None else (G_SAMPLES_MAX if rel_err is not None else None)
+    G = g_rates(g.I, g.II, k_hat=g.probe, p_hat=g.p_hat, rel_err=rel_err, seed=seed,
+                max_samples=cap, batch_size=2**16 if cap is None else min(2**16, max(64, cap)))
     met = None if rel_err is None else bool(est.target_met and G.target_met)
     notes = est.notes + (f"Ḡ: q-space Monte Carlo (lehmberg.uniform_g), {G.evaluations} samples"
                          + ("" if G.target_met in (None, True) else

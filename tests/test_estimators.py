@@ -111,8 +111,29 @@ def test_cube_clouds_combine_plane_waves_and_pairs():
     assert est.gamma_bar == pw.gamma_bar and est.g_bar == pr.g_bar
     assert est.Gamma_ij == pytest.approx(pw.gamma_bar.real - pr.g_bar.imag, rel=1e-15)
     assert est.Gamma_ij_err == pytest.approx(math.hypot(pw.gamma_bar_err.real, pr.g_bar_err.imag))
-    assert math.isnan(pw.Gamma_ij)   # plane waves alone have no Ḡ for cubes between clouds
     agree(est.Gamma_ij, est.Gamma_ij_err, pr.Gamma_ij, pr.Gamma_ij_err)
+    # asked for, the plane waves take Ḡ of cubes from the q-space Monte Carlo (uniform_g):
+    # an estimate independent of the pairs
+    assert pw.methods["g_bar"] == "planewave" and "uniform_g" in pw.notes[-1]
+    agree(pw.Gamma_ij, pw.Gamma_ij_err, pr.Gamma_ij, pr.Gamma_ij_err)
+    assert math.isnan(rates(g, "planewave", samples=20000, seed=5, with_g=False).Gamma_ij)
+
+
+def test_auto_takes_the_q_space_g_bar_for_large_cubes():
+    """Beyond CUBE_G_PAIRS_KL_MAX auto takes Ḡ of cubes from lehmberg.uniform_g (pairs cost
+    ~(k_L L)²); the cube's Ḡ (k_L L)³ follows the edge-diffraction law of uniform_g (F1)."""
+    from lehmberg import Cloud
+    from lehmberg.estimators import CUBE_G_PAIRS_KL_MAX
+    from lehmberg.uniform_g import fresnel_law
+
+    assert choose_method(Geometry(CUBE_G_PAIRS_KL_MAX * 2, shape="cube"))[:2] == (
+        "planewave", "planewave")
+    L = 1e4
+    est = rates(Geometry(L, shape="cube"), rel_err=0.02, seed=2)
+    law = fresnel_law(Cloud(shape="box", kL=L), (1.0, 0.0, 0.0))
+    assert est.methods["g_bar"] == "planewave" and est.target_met
+    # the law omits terms of relative order (k_L L)^(-1/2) of its O(1/V) constant (uniform_g)
+    assert abs(est.g_bar.real - law) < 4 * est.g_bar_err.real + 3 * 4 * math.pi / (L**3 * math.sqrt(L))
 
 
 def test_unmet_target_warns_and_met_target_does_not():
