@@ -96,14 +96,25 @@ separation) is exact up to the Gaussian tail beyond q_max::
     Σ_(i,j) e^{ik_L·(r_i−r_j)} g_l(r_i − r_j) = (1/P³) Σ_k K̂(q_k) S_a(q_k) S_b(q_k)*,
     S_a(q) = Σ_(j∈a) e^{iz_j} e^{iq·(r_j − c_a)}
 
-with S_a on all M_d = q_max P_d/π modes from one type-1 NUFFT (finufft, upsampling 1.25)
+with S_a on all M_d = q_max P_d/π modes from type-1 NUFFTs (finufft, upsampling 1.25)
 and K̂ from one FFT of K sampled on the dual grid (aliasing below the same tail); inside
-one cloud Σ_k K̂_k/P³ = K(0) removes the self terms.  No shell singularity appears (the
+one cloud Σ_k K̂_k/P³ = K(0) removes the self terms.  Inside one cloud K is even, so K̂ is
+real and even: the samples of one half are mirrored, K̂ is the real half spectrum of one
+real FFT, and S is made in ``_SLABS`` = 4 slabs along x (modes shifted to the centre of a
+smaller transform by the strengths' phase e^{isx̃}), each |S|² summed against K̂ as it comes
+(~16 bytes per mode at the peak instead of 48).  No shell singularity appears (the
 window cuts the 1/r tail), and the grid does not depend on how far apart the clouds are.
-F is represented by a Chebyshev series in t = r² on [0, r_c²] fitted once per a (from
-scipy's erf of complex argument), so g_s = g − g_l costs one sincos and three Clenshaw sums
-per pair; the pairs within r_c are gathered into blocks and evaluated by branch-free loops
-(~9·10⁷ ordered pairs per s on 2 cores).  a (<= ``_A_MAX`` = 4), q_max
+F (for the long part's kernel samples) is a Chebyshev series in t = r² on [0, r_c²] fitted
+once per a (from scipy's erf of complex argument).  The short part takes g_s directly from
+G_s = Re[e^{ir} erfc(r/a + ia/2)]/r: with φ = r G_s, g_s = −(3/2)(P_U + s P_V)/r³, P_U and
+P_V entire and tabulated as piecewise degree-7 polynomials on [0, r_c] (``_short_table``),
+so a pair costs a square root, a division and two Horner sums, g (a sincos) only for the
+pairs below ``near_radius``.  The pairs are found with a cell list of ~8 atoms per cell (up
+to 6 cells per r_c; the stencil the cells within r_c, nearly a ball, so 1.9–2.9 candidates
+per pair instead of 7.3 with cells of side r_c), their distances in vectorised passes and
+their indices compacted without a branch (~3·10⁸ ordered pairs per s on 2 cores; 4.0× the
+earlier Chebyshev/sincos evaluation at N = 10⁶, ``benchmarks/structure_short.py``).
+a (<= ``_A_MAX`` = 4), q_max
 and r_c are chosen by :func:`ewald_parameters`; between clouds the short part's density is
 that of b's atoms around a's (0 for clouds apart, whose short part is skipped when their
 boxes are farther apart than r_c, so nothing in it scales with the separation).  Accuracy
@@ -125,8 +136,9 @@ Bounded and stated by :func:`estimate_memory`: positions (24 bytes per atom and 
 kept), per transform 88 bytes per atom of a block plus 16 (nf³ + (2 nf)³) bytes of
 finufft grids, 256 bytes per quadrature node (independent of the separation); clouds whose grids would exceed
 ``grid_budget`` (default 1 GiB) are cut into spatial blocks (S is additive over blocks,
-S = Σ_b e^{iK·c_b} S_b); Ḡ's long part takes ~48 bytes per mode (M³ modes; at most 40% of the available
-memory and 16 GiB: :func:`ewald_parameters` picks a larger a otherwise).  :func:`check_memory`
+S = Σ_b e^{iK·c_b} S_b); Ḡ's long part takes ~20 bytes per mode inside one cloud and ~72
+between clouds (M³ modes; at most 40% of the available memory and 16 GiB:
+:func:`ewald_parameters` picks a larger a otherwise).  :func:`check_memory`
 refuses a request beyond the machine's available memory before anything is allocated.
 
 Without finufft (no wheel for the platform) every function falls back to the fast pair
@@ -753,9 +765,10 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
     r_c = a √(a²/4 + ln(1/tol)) (g_s ∝ e^{a²/4 − r²/a²}) and
     q_max = √(1 + 4 ln(1/tol)/a²) (ĝ_l ∝ e^{−a²(q²−1)/4}).  Without ``a`` it minimises the
     measured cost (``benchmarks/README.md``, 2-core machine) of the two parts: ordered
-    pairs within r_c, N·n̄·(4π/3) r_c³ at ~9·10⁷ per s, against the M³ modes of the long
-    part's grid (M = q_max P/π, P = 2D + 24a) at ~4·10⁶ per s, among the a whose grids
-    (~48 M³ bytes) fit ``grid_budget``: a smaller a costs fewer pairs and more modes.
+    pairs within r_c, N·n̄·(4π/3) r_c³ at ~3·10⁸ per s, against the M³ modes of the long
+    part's grid (M = q_max P/π, P = 2D + 24a) at ~4.5·10⁶ per s, among the a whose grids
+    (~20 M³ bytes inside one cloud, 72 M³ between) fit ``grid_budget``: a smaller a costs
+    fewer pairs and more modes (N = 10⁶ at k_L L = 10: a = 0.70, M = 512, r_c = 3.0).
 
     Parameters
     ----------
@@ -774,7 +787,7 @@ def ewald_parameters(n_atoms: int, density: float, D: float, a: float | None = N
         Bytes the long part's grids may take (default: 40% of the memory available now,
         at most 16 GiB).
     clouds : {1, 2}
-        One cloud (~48 bytes per mode) or two (~72: both structure factors are held).
+        One cloud (~20 bytes per mode) or two (~72: both structure factors are held).
 
     Returns
     -------
@@ -1398,7 +1411,8 @@ def _grid(pos, h, lo, dims):
 
 
 #: Most cells per cut length of the short part's cell list, and the atoms a cell should
-#: hold (N = 10⁵ … 10⁶ at k_L L = 10: 5 cells per r_c, 1.4× faster than 1 and flat beyond).
+#: hold (N = 10⁵ … 10⁶ at k_L L = 10: 4–6 cells per r_c were 1.2–1.4× faster than 1–2 and
+#: flat beyond; CPU time, one process).
 _CELLS_PER_CUT = 6
 _CELL_ATOMS = 8.0
 
@@ -1434,8 +1448,9 @@ def _short_part(pa, pb, p, split, r_near, wa=None, wb=None, cells_per_cut=None):
     cut = split.r_c if short else max(r_near, 1e-300)
     n_b = pbb.shape[1]
     if cells_per_cut is None:
-        # cells of ~_CELL_ATOMS atoms (n̄ the density an atom sees): candidates within
-        # (1 + √3/per)³ of the ball of the cut instead of 27 balls' volume / (4π/3)
+        # cells of ~_CELL_ATOMS atoms (n̄ the density an atom sees): with per cells per cut
+        # the stencil approaches the ball of the cut (27/(4π/3) = 6.4 candidates per pair
+        # at per = 1, 3.7 at 2, 2.3 at 4, 1.9 at 5; ball-shaped stencil, `_stencil`)
         dens = _mean_density(pbb)
         per = int(min(_CELLS_PER_CUT, max(1.0, cut * (dens / _CELL_ATOMS) ** (1.0 / 3.0))))
     else:
@@ -1767,9 +1782,11 @@ def predicted_seconds(engine: str, kL: float, kR: float | None = None, atoms: in
       time at k_L L = 30 and 100) + 1e-6 s per node and transform
       (the nodes: the rule of :func:`_gamma_rule_plan`, an upper bound of the drawn one)
       + 3e-8 s × n_θ² for the Gauss–Legendre nodes beyond n_θ = 100;
-    - its Ḡ (Ewald split): 1.1e-8 s per ordered pair within r_c + 2.5e-7 s per grid mode
-      (:func:`ewald_parameters`) + 1.3e-6 s per atom and cloud (the long part's type-1
-      spreading, all there is between clouds far apart: N = 10⁶ + 10⁶ at k_L R = 10⁵, 3.7 s).
+    - its Ḡ (Ewald split): 3.3e-9 s per ordered pair within r_c (the piecewise-polynomial
+      short part; 1.1e-8 before) + 2.2e-7 s per grid mode (:func:`ewald_parameters`) +
+      1.3e-6 s per atom and transform (the long part's type-1 spreading: ``_SLABS`` = 4
+      transforms inside one cloud, one per cloud between clouds, all there is between
+      clouds far apart: N = 10⁶ + 10⁶ at k_L R = 10⁵, 3.7 s).
 
     A loaded machine is slower (the benchmarks give measured/predicted ratios); callers
     that run on more or fewer threads scale it themselves.
@@ -1830,7 +1847,7 @@ def estimate_memory(atoms: int, kL: float, kR: float | None = None, shape: str =
                                                    and finufft's own arrays, M nodes)
                 pairs:      16 N c            (cos, sin of the probe phase)
               + with_g:     128 N c           (cell list: sorted copies, cells)
-                            + 48 M³           (structure: the Ewald long part's grid, M modes per axis;
+                            + 20 M³           (structure: the Ewald long part's grid, M modes per axis;
                                                72 M³ between clouds)
 
     Parameters
