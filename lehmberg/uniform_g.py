@@ -6,8 +6,8 @@ j in ``cloud_b`` (inside one cloud: independent ordered pairs).  :func:`g_rates`
 Ḡ_ab = E[e^{ik_L·r} g(r)] with its standard error, for every pair of shapes, any probe k̂,
 complex dipole p̂ (or none) and clouds inside each other or apart in any direction.
 
-Derivation (each step can be checked on its own)
-------------------------------------------------
+The q-space Monte Carlo, step by step (each step can be checked on its own)
+---------------------------------------------------------------------------
 (U1) Off-shell transform.  lehmberg.anisotropic (D3): with the spherical principal value at
      r = 0 (self terms excluded, contact term removed), P(q̂) = |p̂·q̂|²::
 
