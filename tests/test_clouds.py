@@ -96,7 +96,7 @@ def test_plan_arguments_are_checked_once_at_the_boundary():
     with pytest.raises(TypeError, match="plan"):
         clouds.cloud_rates(geo, clouds.plan(geo, 10, 2), atoms=20)
     with pytest.raises(ValueError, match="^with_g"):
-        plan_cost(Geometry(3.0, 10.0, shape="cube"), "planewave", with_g=True)
+        plan_cost(Geometry(3.0, 10.0), "planewave", atoms=100, with_g=True)
 
 
 def test_cli_with_g_prints_g_bar_of_realised_clouds():
