@@ -88,6 +88,10 @@ class CloudPlan:
         Every engine considered, with its predicted seconds and bytes.
     reason : str
         Why this engine, in words.
+    eps : float or None
+        Tolerance of Γ̄'s transforms (structure engine): None is ``structure.EPS``; with a
+        requested ``rel_err``, :func:`lehmberg.structure.eps_for` of it (the transform's error
+        held to 1 % of the requested statistical error).
     """
 
     engine: str
@@ -99,6 +103,7 @@ class CloudPlan:
     nbytes: int
     alternatives: tuple = ()
     reason: str = ""
+    eps: float | None = None
 
     def label(self) -> str:
         """The engine in words, as the result's first note gives it."""
@@ -106,7 +111,9 @@ class CloudPlan:
 
         if self.engine == "pairs":
             return "fast pair kernel"
-        text = f"structure factors (finufft type 3, eps {structure.EPS:g})"
+        eps = structure.EPS if self.eps is None else self.eps
+        text = f"structure factors (finufft type 3, eps {eps:g}" + (
+            ", from rel_err by structure.eps_for)" if self.eps is not None else ")")
         if self.with_g:
             return text + f"; Ḡ: Ewald split (finufft type 1, tails {structure.G_TOL:g})"
         return text + "; Ḡ not computed"
@@ -160,7 +167,8 @@ def _span(inputs, kR, atoms):
 
 def plan(geometry, atoms: int = DEFAULT_ATOMS, replicas: int = DEFAULT_REPLICAS, *,
          engine: str = "auto", with_g: bool | None = None, near_radius: float = 1.0,
-         max_memory: float | None = None, max_seconds: float | None = None) -> CloudPlan:
+         max_memory: float | None = None, max_seconds: float | None = None,
+         rel_err: float | None = None) -> CloudPlan:
     """Choose the engine of a realised-cloud request and check it against the limits.
 
     Parameters
@@ -184,6 +192,11 @@ def plan(geometry, atoms: int = DEFAULT_ATOMS, replicas: int = DEFAULT_REPLICAS,
     max_seconds : float, optional
         Longest predicted run of all replicas (default ``_checks.CLOUD_SECONDS_MAX``
         scaled from 2 cores to the threads available).
+    rel_err : float, optional
+        The requested relative standard error of Γ_ij: the structure engine's Γ̄ transforms
+        then run at ``structure.eps_for(rel_err, m)`` (``eps`` of the plan), m a lower bound
+        of |Γ̄| (a tenth of the leading law 3/(4 k_L²L²) at the clouds' largest size, divided by
+        1 + k_L R/(k_L L)² between clouds), never looser than ``structure.EPS_LOOSEST``.
 
     Returns
     -------
@@ -214,6 +227,7 @@ def plan(geometry, atoms: int = DEFAULT_ATOMS, replicas: int = DEFAULT_REPLICAS,
     if with_g is not None and not isinstance(with_g, (bool, np.bool_)):
         raise TypeError(f"with_g must be True, False or None, got {with_g!r}")
     near_radius = _checks.number(near_radius, "near_radius", 0.0, lo_open=True)
+    rel_err = _checks.number(rel_err, "rel_err", 0.0, 1.0, lo_open=True, allow_none=True)
     limit_mem = 0.8 * structure.available_memory() if max_memory is None else \
         _checks.number(max_memory, "max_memory", 0.0, lo_open=True)
     scale = _FITTED_THREADS / _threads()
@@ -290,9 +304,15 @@ def plan(geometry, atoms: int = DEFAULT_ATOMS, replicas: int = DEFAULT_REPLICAS,
         reason += ("; cost of clouds of their own: the paper's model at each cloud's largest "
                    "extent (its density for Ḡ's short part)"
                    + (", twice for a complex dipole" if n_dip == 2 else "") + note)
+    eps = None
+    if rel_err is not None and e == "structure":
+        L = max(x[1] for x in inputs)
+        floor = 0.1 * 0.75 / L**2 / (1.0 + (kR or 0.0) / L**2)  # a lower bound of |Γ̄|
+        eps = structure.eps_for(rel_err, floor)
     return CloudPlan(engine=e, with_g=g_on, atoms=atoms, replicas=replicas,
                      near_radius=near_radius, seconds=t, nbytes=m,
-                     alternatives=tuple((o[0], o[2], o[3]) for o in options), reason=reason)
+                     alternatives=tuple((o[0], o[2], o[3]) for o in options), reason=reason,
+                     eps=eps)
 
 
 def cloud_rates(geometry, cloud_plan: CloudPlan | None = None, *, seed: int = 0,
@@ -362,7 +382,7 @@ def cloud_rates(geometry, cloud_plan: CloudPlan | None = None, *, seed: int = 0,
             sg, sG, _ = fast_pair_sum(a.T, None if bb is None else bb.T, p)
             near = structure.near_pair_sum(a, bb, p, r_near)[0] if g_on else 0j
         else:
-            sg = structure.gamma_pair_sum(a, bb, p)
+            sg = structure.gamma_pair_sum(a, bb, p, eps=cloud_plan.eps or structure.EPS)
             sG = near = complex("nan")
             if g_on:
                 sG, near, _ = structure.g_pair_sum(a, bb, p, tol=structure.G_TOL,
@@ -430,7 +450,8 @@ def _general_cloud_rates(geometry, cloud_plan, seed, progress):
                 g1, G1, _ = fast_pair_sum(a.T, None if b is None else b.T, d, wa=wa, wb=wb)
                 n1 = structure.near_pair_sum(a, b, d, r_near, wa=wa, wb=wb)[0] if g_on else 0j
             else:
-                g1 = structure.gamma_pair_sum(a, b, d, wa=wa, wb=wb)
+                g1 = structure.gamma_pair_sum(a, b, d, wa=wa, wb=wb,
+                                                 eps=cloud_plan.eps or structure.EPS)
                 G1 = n1 = 0j
                 if g_on:
                     G1, n1, _ = structure.g_pair_sum(a, b, d, tol=structure.G_TOL,

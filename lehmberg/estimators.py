@@ -334,7 +334,7 @@ def plan_cost(geometry, method="auto", samples=None, atoms=None, replicas=None, 
 
         atoms = DEFAULT_ATOMS if atoms is None else atoms
         replicas = DEFAULT_REPLICAS if replicas is None else replicas
-        cloud_plan = clouds.plan(geometry, atoms, replicas, with_g=with_g)
+        cloud_plan = clouds.plan(geometry, atoms, replicas, with_g=with_g, rel_err=rel_err)
         reason = f"{reason}; engine {cloud_plan.engine} ({cloud_plan.reason})"
     elif atoms is not None and replicas is None:
         replicas = DEFAULT_REPLICAS
@@ -408,7 +408,7 @@ def _plan_general(geometry, method, samples, rel_err, seed, atoms, replicas, wit
     if m == "clouds":
         atoms = DEFAULT_ATOMS if atoms is None else atoms
         replicas = DEFAULT_REPLICAS if replicas is None else replicas
-        cloud_plan = clouds.plan(geometry, atoms, replicas, with_g=with_g)
+        cloud_plan = clouds.plan(geometry, atoms, replicas, with_g=with_g, rel_err=rel_err)
         reason = f"{reason}; engine {cloud_plan.engine} ({cloud_plan.reason})"
     elif m == "pairs":
         try:  # every check before any work: a waist on a box, Ḡ's law near r = 0
@@ -503,7 +503,9 @@ def execute(plan: Plan, progress=None, *, _stacklevel: int = 2) -> Rates:
         warnings.warn(TargetNotMetWarning(
             f"{plan.geometry.pair}: relative error {est.rel_err():.2g} of Gamma_ij did not reach "
             f"rel_err={plan.rel_err:g} "
-            f"within samples={plan.samples or DEFAULT_SAMPLES:g}"), stacklevel=_stacklevel)
+            + (f"with replicas={plan.clouds.replicas} of atoms={plan.clouds.atoms} (more "
+               "replicas reach it)" if plan.clouds is not None else
+               f"within samples={plan.samples or DEFAULT_SAMPLES:g}")), stacklevel=_stacklevel)
     return est.replace(geometry=plan.geometry)
 
 
@@ -539,7 +541,10 @@ def _run(method, plan, progress):
     if method == "clouds":
         from .clouds import cloud_rates
 
-        return cloud_rates(g, plan.clouds, seed=seed, progress=progress)
+        est = cloud_rates(g, plan.clouds, seed=seed, progress=progress)
+        # the replicas are fixed in advance: rel_err is checked, not chased (and sets the
+        # transforms' tolerance, CloudPlan.eps)
+        return est if rel_err is None else est.replace(target_met=est.rel_err() <= rel_err)
     if not g.paper:
         return _general_planewave(g, plan, progress)
     from .planewave import planewave_rates

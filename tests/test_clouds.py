@@ -161,3 +161,26 @@ def test_clouds_far_apart_leave_the_pair_kernel_before_any_work():
     est = clouds.cloud_rates(Geometry(10.0, 1e6), atoms=100, replicas=4, seed=2)
     ref = lehmberg.rates(Geometry(10.0, 1e6), "reference")
     agree(est.gamma_bar.imag, est.gamma_bar_err.imag, ref.gamma_bar.imag)
+
+
+def test_rel_err_sets_the_transform_tolerance_and_is_checked():
+    """With rel_err the structure engine's Γ̄ transforms run at structure.eps_for (the
+    transform's error held to 1 % of the requested error): the same snapshots at the default
+    EPS differ by less than that; and a target the fixed replicas miss warns."""
+    from lehmberg import structure
+    from lehmberg.result import TargetNotMetWarning
+
+    geo = Geometry(kL=10.0, kR=40.0)
+    exact = clouds.plan(geo, 3000, 3, engine="structure", with_g=False)
+    loose = clouds.plan(geo, 3000, 3, engine="structure", with_g=False, rel_err=0.05)
+    assert exact.eps is None and structure.EPS < loose.eps <= structure.EPS_LOOSEST
+    assert "eps_for" in loose.label()
+    a = clouds.cloud_rates(geo, exact, seed=9)
+    b = clouds.cloud_rates(geo, loose, seed=9)
+    assert a.gamma_bar != b.gamma_bar  # the looser transforms did run
+    assert abs(a.gamma_bar - b.gamma_bar) <= structure.EPS_SHARE * 0.05 * abs(a.gamma_bar)
+    with pytest.warns(TargetNotMetWarning, match="replicas=2 of atoms=300"):
+        est = lehmberg.rates(Geometry(kL=10.0), atoms=300, replicas=2, rel_err=1e-4, seed=1)
+    assert est.target_met is False
+    with pytest.raises(ValueError, match="rel_err"):
+        clouds.plan(geo, 300, 2, rel_err=0.0)
