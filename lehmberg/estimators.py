@@ -599,9 +599,15 @@ def _with_uniform_g(est, g, plan):
     G = g_rates(g.I, g.II, k_hat=g.probe, p_hat=g.p_hat, rel_err=rel_err, seed=seed,
                 max_samples=cap, batch_size=2**16 if cap is None else min(2**16, max(64, cap)))
 
+    from .uniform_g import TAIL_SHARE_MAX
+
     notes = est.notes + (f"Ḡ: q-space Monte Carlo (lehmberg.uniform_g), {G.evaluations} samples"
                          + ("" if G.target_met in (None, True) else
-                            f", relative error {G.rel_err:.2g} (target not reached)"),)
+                            f", relative error {G.rel_err:.2g} (target not reached)")
+                         + ("" if G.tail_share <= TAIL_SHARE_MAX else
+                            f"; one sample carries {G.tail_share:.0%} of the sum of squares "
+                            "behind Ḡ's error bar (a heavy tail): that error bar is indicative "
+                            "only"),)
     out = Rates.from_parts(est.gamma_bar, est.gamma_bar_err, G.g_bar, G.g_bar_err,
                            est.n_samples + G.evaluations, "planewave", notes=notes, eta=est.eta)
     # rel_err is a target on Γ_ij (inside one cloud Γ_ij = Re Γ̄: Ḡ's own reach is in the notes)

@@ -58,6 +58,15 @@ is ~50 at k_L L = 10³ and ~300–400 at 10⁵: 1 % needs 10⁷–10⁹ samples 
 not met within the default cap; the error bar stays honest).  Between tilted clouds in
 series, |Ḡ| is carried by Im Ḡ ≈ −(3π/2)/A and 1 % takes ~10⁶ samples.
 
+(U7) Limits, measured.  The weights are bounded, so the variance is finite, but at k_L L ≳ 10⁴
+     rare samples carry most of it: over 16 seeds of 2²⁰ samples the standard error of a cube
+     at k_L L = 10⁵ varied 2× for one set of seeds and 180× for another, and the spread of the
+     estimates was 0.9–1.9× the mean quoted error (a cylinder of aspect 3: 1.0–3.0×); at
+     k_L L = 10³ the spreads are 0.8–1.1 with errors equal to 20 %.  ``GRates.tail_share``
+     reports the largest sample's share of the sum of squares; above ``TAIL_SHARE_MAX`` the
+     error bar is carried by one sample and is indicative only (lehmberg.rates says so in its
+     notes).  A sampler matched to the near-shell structure of φ at large k_L L is the open fix.
+
 Why not per-ray quadrature in s = |q|: φ of a box along a ray decays like a power of s with
 oscillations of period 2π/L, so a deterministic s-rule at k_L L = 10⁵ needs 10⁵–10⁶ nodes per
 ray for 1 %; and the answer is carried far out in the tails of φ (see below).  The Monte
@@ -107,11 +116,13 @@ from sampling import STREAMS, make_rng
 
 from ._checks import dipole, integer, number, unit_vector
 
-__all__ = ["GRates", "g_rates", "fresnel_law"]
+__all__ = ["GRates", "g_rates", "fresnel_law", "TAIL_SHARE_MAX"]
 
 _DELTA = 0.5               # half-width of the reflected shell (U3)
 _GAUSS_WIDEN = 1.3         # the Gaussian law is this much wider than |φ| (U4)
 _MIN_BATCHES = 8
+#: Above this share of Σ|v|² in one sample the error bar is flagged as carried by one sample.
+TAIL_SHARE_MAX = 0.1
 _TWO_PI3 = (2.0 * math.pi) ** 3
 _K = np.array([0.0, 0.0, 1.0])
 
@@ -122,12 +133,17 @@ class GRates:
 
     ``evaluations`` counts the samples of t (each evaluates φ once, or twice on the shell),
     ``target_met`` whether the requested relative error was reached (None: none asked).
+    ``tail_share`` is the largest single sample's share of Σ|v|² (the sum of squares behind the
+    error bar): above :data:`TAIL_SHARE_MAX` one sample carries the error bar, the sign of the
+    heavy tail these weights have at k_L L ≳ 10⁴ (module notes, U7), and the error bar is then
+    only indicative.
     """
 
     g_bar: complex
     g_bar_err: complex
     evaluations: int
     target_met: bool | None
+    tail_share: float = 0.0
 
     @property
     def rel_err(self) -> float:
@@ -307,6 +323,7 @@ def g_rates(cloud_a, cloud_b=None, k_hat=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0),
     s2r = s2i = 0.0
     target = False if rel_err is not None else None
     b = 0
+    top = 0.0
     while n + batch_size <= max_samples:
         v, e = prob.samples(batch_size, make_rng(seed, stream, 3, b))
         b += 1
@@ -315,6 +332,7 @@ def g_rates(cloud_a, cloud_b=None, k_hat=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0),
         s1 += complex(v.sum())
         s2r += float(np.sum(v.real ** 2))
         s2i += float(np.sum(np.imag(v) ** 2))
+        top = max(top, float(np.max(v.real ** 2 + np.imag(v) ** 2)))
         if rel_err is not None and b >= _MIN_BATCHES:
             mean, err = _mean_err(s1, s2r, s2i, n)
             if abs(err) <= rel_err * abs(mean):
@@ -323,7 +341,8 @@ def g_rates(cloud_a, cloud_b=None, k_hat=(0.0, 0.0, 1.0), p_hat=(1.0, 0.0, 0.0),
     mean, err = _mean_err(s1, s2r, s2i, n)
     if prob.intra:
         mean, err = complex(mean.real, 0.0), complex(err.real, 0.0)
-    return GRates(mean, err, int(evals), target)
+    total = s2r + s2i
+    return GRates(mean, err, int(evals), target, top / total if total > 0 else 0.0)
 
 
 def _mean_err(s1, s2r, s2i, n):

@@ -267,3 +267,20 @@ def test_validation_names_the_parameter(kw, exc, word):
         g_rates(**args)
     with pytest.raises(ValueError, match="waist"):
         g_rates(Cloud(shape="box", kL=3.0), Cloud(shape="box", kL=3.0, waist=2.0))
+
+
+def test_tail_share_flags_a_heavy_tailed_run():
+    """At k_L L = 10 no sample carries the error bar; at k_L L = 10⁵ rare samples can (U7): a
+    run where one sample holds most of the sum of squares is flagged, and lehmberg.rates says
+    that its Ḡ error bar is indicative only."""
+    import lehmberg
+    from lehmberg import Cloud, Geometry
+    from lehmberg.uniform_g import TAIL_SHARE_MAX, g_rates
+
+    small = g_rates(Cloud(shape="box", kL=10.0), seed=205, max_samples=2**20)
+    assert small.tail_share < 1e-3
+    big = g_rates(Cloud(shape="box", kL=1e5), seed=205, max_samples=2**20)
+    assert big.tail_share > TAIL_SHARE_MAX
+    # the same run through the face (a cube is the paper's shorthand: same seed, same samples)
+    est = lehmberg.rates(Geometry(kL=1e5, shape="cube"), samples=2**20, seed=205)
+    assert est.g_bar == big.g_bar and "indicative only" in est.notes[-1]
