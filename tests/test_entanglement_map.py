@@ -206,7 +206,7 @@ def test_geometry_map_command(tmp_path, cli):
     ds.close()
     for extra, needle in ((["--kL", "1:3:3"], "argument --kL: not with --geometry"),
                           (["--axis", "size=2"], "argument --axis: give NAME=LIST"),
-                          (["--axis", "aspect=-1"], "aspect"),
+                          (["--axis", "aspect=-1"], "argument --axis aspect: must be"),
                           ([], "argument --axis: give one or two")):
         bad = tmp_path / "bad.nc"
         status, _, err = cli("entangle-map", "--geometry", str(geo), *extra, "--out", str(bad),

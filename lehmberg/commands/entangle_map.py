@@ -201,6 +201,9 @@ def _run_geometry(args):
                              optimize_Z=args.optimize_Z, keep=args.keep, method=args.method,
                              rel_err=args.rel_err, seed=args.seed, progress=progress)
         except ValueError as exc:
+            word, _, rest = str(exc).partition(" ")
+            if word.rstrip(":") in axes:  # a value of an --axis option
+                raise c.CLIError(f"argument --axis {word.rstrip(':')}: {rest}") from None
             raise c.CLIError(c.as_option(str(exc))) from None
     names = m["axes"]
     coords = {n: (m[n], GEOMETRY_AXES[n][0] + (" (0: none)" if n == "waist" else ""),

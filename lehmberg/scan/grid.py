@@ -518,14 +518,7 @@ class Grid:
                                                                       custom)
         shape_ = _checked(lambda v: _checks.choice(v, "shape", SHAPES),
                           "gaussian" if shape is None else shape, "shape", nm("shape"))
-        seed_ = _checked(lambda v: _checks.integer(v, "seed", 0, _checks.SEED_MAX),
-                         0 if seed is None else _int_text(seed, nm("seed")), "seed", nm("seed"))
-        atoms_ = _checked(lambda v: _checks.integer(v, "atoms", _checks.ATOMS_MIN, ATOMS_MAX,
-                                                    allow_none=True),
-                          _int_text(atoms, nm("atoms")), "atoms", nm("atoms"))
-        replicas_ = _checked(lambda v: _checks.integer(v, "replicas", _checks.REPLICAS_MIN,
-                                                       _checks.REPLICAS_MAX, allow_none=True),
-                             _int_text(replicas, nm("replicas")), "replicas", nm("replicas"))
+        seed_, atoms_, replicas_ = _run_options(seed, atoms, replicas, nm)
         grid = cls(pairs=pairs_, shape=shape_, seed=seed_, atoms=atoms_, replicas=replicas_,
                    **values)
         return grid._checked_size(values, nm)
@@ -583,22 +576,14 @@ class Grid:
         if values["waist"] and any(c.shape != "gaussian" for c in (base.I, base.II)
                                    if c is not None):
             raise GridError(nm("waist"), "a probe waist needs Gaussian clouds (SPEC §9)")
-        seed_ = _checked(lambda v: _checks.integer(v, "seed", 0, _checks.SEED_MAX),
-                         0 if seed is None else _int_text(seed, nm("seed")), "seed", nm("seed"))
-        atoms_ = _checked(lambda v: _checks.integer(v, "atoms", _checks.ATOMS_MIN, ATOMS_MAX,
-                                                    allow_none=True),
-                          _int_text(atoms, nm("atoms")), "atoms", nm("atoms"))
-        replicas_ = _checked(lambda v: _checks.integer(v, "replicas", _checks.REPLICAS_MIN,
-                                                       _checks.REPLICAS_MAX, allow_none=True),
-                             _int_text(replicas, nm("replicas")), "replicas", nm("replicas"))
+        seed_, atoms_, replicas_ = _run_options(seed, atoms, replicas, nm)
         text = json.dumps(base.as_dict(), sort_keys=True, separators=(",", ":"))
         grid = cls(kL=(), pairs=pairs_, shape="geometry", seed=seed_, atoms=atoms_,
                    replicas=replicas_, geometry=text, keep=keep_,
                    R_dir=(), p_hat=(), **{k: v for k, v in values.items()
                                           if k not in ("kL", "R_dir", "p_hat")})
-        try:
-            for task in grid.tasks:
-                _geometry(task.payload)
+        try:  # every point's geometry (Geometry.varied) is made here, before any work
+            grid.tasks
         except (TypeError, ValueError) as exc:
             raise GridError(nm(str(exc).split(" ", 1)[0].rstrip(":")), str(exc)) from None
         return grid._checked_size(values, nm)
@@ -745,6 +730,19 @@ def _cost_error(message, payload, nm):
                 break
         return GridError(nm(word), f"{message} (at the grid point {point})")
     return GridError(nm("method"), f"{message} (at the grid point {point})")
+
+
+def _run_options(seed, atoms, replicas, nm):
+    """The checked master seed, atoms and replicas of a grid (GridError naming each)."""
+    seed_ = _checked(lambda v: _checks.integer(v, "seed", 0, _checks.SEED_MAX),
+                     0 if seed is None else _int_text(seed, nm("seed")), "seed", nm("seed"))
+    atoms_ = _checked(lambda v: _checks.integer(v, "atoms", _checks.ATOMS_MIN, ATOMS_MAX,
+                                                allow_none=True),
+                      _int_text(atoms, nm("atoms")), "atoms", nm("atoms"))
+    replicas_ = _checked(lambda v: _checks.integer(v, "replicas", _checks.REPLICAS_MIN,
+                                                   _checks.REPLICAS_MAX, allow_none=True),
+                         _int_text(replicas, nm("replicas")), "replicas", nm("replicas"))
+    return seed_, atoms_, replicas_
 
 
 def _int_text(value, param):
